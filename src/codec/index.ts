@@ -1,1 +1,15 @@
-export {}
+// The wire codec: pure bytes ⇄ typed objects for BGP-4 with the L2VPN EVPN address family.
+// No I/O: nothing under src/codec imports node:net, node:dgram or timers.
+export * from "./addr.js";
+export * from "./attributes.js";
+export * from "./bytes.js";
+export * from "./constants.js";
+export * from "./errors.js";
+export * from "./evpn.js";
+export * from "./extcommunity.js";
+export * from "./message.js";
+export * from "./notification.js";
+export * from "./open.js";
+export * from "./prefix.js";
+export * from "./rd.js";
+export * from "./update.js";

@@ -1,0 +1,159 @@
+// IPv4, IPv6 and MAC addresses: wire bytes <-> the text operators use. Hand-written so the codec
+// needs no node:net; formatting is on the per-route hot path, so it avoids intermediate arrays.
+
+import { HEX2 } from "./bytes.js";
+
+export function formatIpv4(b: Uint8Array, o: number): string {
+  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+}
+
+/** RFC 5952 §4 canonical text: lowercase, no leading zeros, the longest run (≥2) of zero groups as "::". */
+export function formatIpv6(b: Uint8Array, o: number): string {
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let g = 0; g < 8; g++) {
+    const zero = b[o + g * 2] === 0 && b[o + g * 2 + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = g;
+      const len = g - runStart + 1;
+      if (len > bestLen) {
+        bestLen = len;
+        bestStart = runStart;
+      }
+    } else runStart = -1;
+  }
+  if (bestLen < 2) bestStart = -1;
+  let s = "";
+  for (let g = 0; g < 8; g++) {
+    if (g === bestStart) {
+      s += g === 0 ? "::" : ":";
+      g += bestLen - 1;
+      continue;
+    }
+    s += ((b[o + g * 2]! << 8) | b[o + g * 2 + 1]!).toString(16);
+    if (g < 7) s += ":";
+  }
+  return s;
+}
+
+export function formatMac(b: Uint8Array, o: number): string {
+  return `${HEX2[b[o]!]}:${HEX2[b[o + 1]!]}:${HEX2[b[o + 2]!]}:${HEX2[b[o + 3]!]}:${HEX2[b[o + 4]!]}:${HEX2[b[o + 5]!]}`;
+}
+
+/** Formats 4 or 16 bytes as an address. */
+export function formatIp(b: Uint8Array, o: number, len: 4 | 16): string {
+  return len === 4 ? formatIpv4(b, o) : formatIpv6(b, o);
+}
+
+/** Writes a dotted-quad IPv4 address into `out` at `o`; false if it is not one. */
+export function parseIpv4Into(s: string, out: Uint8Array, o: number): boolean {
+  let part = 0;
+  let digits = 0;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 2) return false;
+      out[o + part++] = n;
+      n = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && n === 0) return false; // no leading zeros (ambiguous octal)
+      n = n * 10 + (c - 48);
+      if (n > 255 || ++digits > 3) return false;
+    } else return false;
+  }
+  if (digits === 0 || part !== 3) return false;
+  out[o + 3] = n;
+  return true;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Writes an IPv6 address (RFC 4291 §2.2 text forms, including an embedded IPv4 tail). */
+export function parseIpv6Into(s: string, out: Uint8Array, o: number): boolean {
+  const dbl = s.indexOf("::");
+  if (dbl !== -1 && s.indexOf("::", dbl + 1) !== -1) return false;
+  const head = dbl === -1 ? s : s.slice(0, dbl);
+  const tail = dbl === -1 ? "" : s.slice(dbl + 2);
+  const groups: number[] = [];
+  const tailGroups: number[] = [];
+  const parse = (part: string, into: number[], allowV4: boolean): boolean => {
+    if (part === "") return true;
+    const fields = part.split(":");
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (allowV4 && i === fields.length - 1 && f.includes(".")) {
+        const v4 = new Uint8Array(4);
+        if (!parseIpv4Into(f, v4, 0)) return false;
+        into.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+        continue;
+      }
+      if (f.length === 0 || f.length > 4) return false;
+      let v = 0;
+      for (let k = 0; k < f.length; k++) {
+        const h = hexVal(f.charCodeAt(k));
+        if (h < 0) return false;
+        v = (v << 4) | h;
+      }
+      into.push(v);
+    }
+    return true;
+  };
+  if (dbl === -1) {
+    if (!parse(head, groups, true) || groups.length !== 8) return false;
+  } else {
+    if (!parse(head, groups, false) || !parse(tail, tailGroups, true)) return false;
+    if (groups.length + tailGroups.length > 7) return false;
+    while (groups.length + tailGroups.length < 8) groups.push(0);
+    groups.push(...tailGroups);
+  }
+  for (let g = 0; g < 8; g++) {
+    out[o + g * 2] = groups[g]! >>> 8;
+    out[o + g * 2 + 1] = groups[g]!;
+  }
+  return true;
+}
+
+/** 4 for IPv4 text, 16 for IPv6 text, 0 for neither. */
+export function ipLength(s: string): 0 | 4 | 16 {
+  const tmp = new Uint8Array(16);
+  if (s.includes(":")) return parseIpv6Into(s, tmp, 0) ? 16 : 0;
+  return parseIpv4Into(s, tmp, 0) ? 4 : 0;
+}
+
+/** Parses "aa:bb:cc:dd:ee:ff" (also "-" separated, any case) into `out` at `o`. */
+export function parseMacInto(s: string, out: Uint8Array, o: number): boolean {
+  if (s.length !== 17) return false;
+  for (let i = 0; i < 6; i++) {
+    const p = i * 3;
+    const hi = hexVal(s.charCodeAt(p));
+    const lo = hexVal(s.charCodeAt(p + 1));
+    if (hi < 0 || lo < 0) return false;
+    if (i < 5) {
+      const sep = s.charCodeAt(p + 2);
+      if (sep !== 58 && sep !== 45) return false;
+    }
+    out[o + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+/** Canonical lowercase colon form of a MAC string, or null. */
+export function normalizeMac(s: string): string | null {
+  const b = new Uint8Array(6);
+  return parseMacInto(s, b, 0) ? formatMac(b, 0) : null;
+}
+
+/** Canonical text of an IP address string (RFC 5952 for IPv6), or null. */
+export function normalizeIp(s: string): string | null {
+  const b = new Uint8Array(16);
+  if (s.includes(":")) return parseIpv6Into(s, b, 0) ? formatIpv6(b, 0) : null;
+  return parseIpv4Into(s, b, 0) ? formatIpv4(b, 0) : null;
+}
