@@ -12,4 +12,5 @@ export * from "./notification.js";
 export * from "./open.js";
 export * from "./prefix.js";
 export * from "./rd.js";
+export * from "./render.js";
 export * from "./update.js";
