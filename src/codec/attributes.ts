@@ -622,7 +622,10 @@ export function decodeAttributes(
 // Encoding
 
 function defaultFlags(a: PathAttribute): number {
-  return a.kind === "unknown" ? a.flags : (STANDARD_FLAGS[KIND_CODE[a.kind]] ?? OT);
+  if (a.kind === "unknown") return a.flags;
+  // MP attributes are usually long; like FRR, always give them a 2-byte length.
+  if (a.kind === "mp-reach" || a.kind === "mp-unreach") return ON | AttrFlag.EXTENDED_LENGTH;
+  return STANDARD_FLAGS[KIND_CODE[a.kind]] ?? OT;
 }
 
 function putAddr(w: Writer, ip: string, what: string): void {
