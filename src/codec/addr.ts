@@ -1,8 +1,6 @@
 // IPv4, IPv6 and MAC addresses: wire bytes <-> the text operators use. Hand-written so the codec
 // needs no node:net; formatting is on the per-route hot path, so it avoids intermediate arrays.
 
-import { HEX2 } from "./bytes.js";
-
 export function formatIpv4(b: Uint8Array, o: number): string {
   return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
 }
@@ -37,8 +35,21 @@ export function formatIpv6(b: Uint8Array, o: number): string {
   return s;
 }
 
+const HEXC = Array.from({ length: 16 }, (_, i) => "0123456789abcdef".charCodeAt(i));
+
+/** "02:00:00:00:01:01". One flat string allocation: this runs once per decoded type-2 route. */
 export function formatMac(b: Uint8Array, o: number): string {
-  return `${HEX2[b[o]!]}:${HEX2[b[o + 1]!]}:${HEX2[b[o + 2]!]}:${HEX2[b[o + 3]!]}:${HEX2[b[o + 4]!]}:${HEX2[b[o + 5]!]}`;
+  const a = b[o]!;
+  const c = b[o + 1]!;
+  const d = b[o + 2]!;
+  const e = b[o + 3]!;
+  const f = b[o + 4]!;
+  const g = b[o + 5]!;
+  // biome-ignore format: one group per byte
+  return String.fromCharCode(
+    HEXC[a >>> 4]!, HEXC[a & 15]!, 58, HEXC[c >>> 4]!, HEXC[c & 15]!, 58, HEXC[d >>> 4]!, HEXC[d & 15]!, 58,
+    HEXC[e >>> 4]!, HEXC[e & 15]!, 58, HEXC[f >>> 4]!, HEXC[f & 15]!, 58, HEXC[g >>> 4]!, HEXC[g & 15]!,
+  );
 }
 
 /** Formats 4 or 16 bytes as an address. */

@@ -69,15 +69,42 @@ export function parseAdminValue(s: string, out: Uint8Array, o: number): number {
   return 2;
 }
 
+// RD text cache: a table carries few distinct RDs (one per VTEP and service), so most decodes
+// are a lookup. Keyed by type and the 6 value bytes as one exact number (< 2^53).
+const RD_CACHE = new Map<number, string>();
+const RD_CACHE_MAX = 65536;
+
 /** Decodes the 8-byte RD at `o` (caller checked the length). */
 export function decodeRd(b: Uint8Array, o: number): string {
   const type = u16(b, o);
-  if (type <= 2) return formatAdminValue(type, b, o + 2);
-  return `raw:${toHex(b, o, o + 8)}`;
+  if (type > 2) return `raw:${toHex(b, o, o + 8)}`;
+  const key = type * 281474976710656 + u16(b, o + 2) * 4294967296 + u32(b, o + 4);
+  let s = RD_CACHE.get(key);
+  if (s === undefined) {
+    if (RD_CACHE.size >= RD_CACHE_MAX) RD_CACHE.clear();
+    s = formatAdminValue(type, b, o + 2);
+    RD_CACHE.set(key, s);
+  }
+  return s;
 }
+
+const RD_BYTES = new Map<string, Uint8Array>();
 
 /** Writes the RD text as 8 bytes at `out[o]`; false if the text is not an RD. */
 export function encodeRdInto(rd: string, out: Uint8Array, o: number): boolean {
+  let cached = RD_BYTES.get(rd);
+  if (cached === undefined) {
+    const b = new Uint8Array(8);
+    if (!parseRdText(rd, b, 0)) return false;
+    if (RD_BYTES.size >= RD_CACHE_MAX) RD_BYTES.clear();
+    RD_BYTES.set(rd, b);
+    cached = b;
+  }
+  for (let i = 0; i < 8; i++) out[o + i] = cached[i]!;
+  return true;
+}
+
+function parseRdText(rd: string, out: Uint8Array, o: number): boolean {
   if (rd.startsWith("raw:")) {
     const hex = rd.slice(4);
     if (!/^[0-9a-fA-F]{16}$/.test(hex)) return false;
