@@ -422,7 +422,7 @@ describe("tshark dissects what we encode", () => {
       const m = frame.messages[0]!;
       assert.equal(m.type, 2);
       assert.equal(m.nlri.length, c.routes!.length, `${c.name}: NLRI count`);
-      c.routes!.forEach((r, k) => checkRoute(m.nlri[k]!, r, `${c.name} route ${k}`));
+      for (const [k, r] of c.routes!.entries()) checkRoute(m.nlri[k]!, r, `${c.name} route ${k}`);
       checkCommunities(m, c.communities!, c.name);
       assert.deepEqual(
         values(
