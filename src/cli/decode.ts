@@ -24,7 +24,8 @@ function attrText(a: PathAttribute): string[] {
     case "mp-unreach": {
       const verb = a.kind === "mp-reach" ? `reach via ${a.nextHop.join(", ") || "?"}` : "withdraw";
       const head = `  ${a.kind === "mp-reach" ? "MP_REACH_NLRI" : "MP_UNREACH_NLRI"} afi ${a.afi} safi ${a.safi} ${verb}`;
-      if (a.nlri.family === "evpn") return [head, ...a.nlri.routes.map((r) => `    ${formatEvpnRoute(r)}`)];
+      if (a.nlri.family === "evpn")
+        return [head, ...a.nlri.routes.map((r) => `    ${formatEvpnRoute(r)}`)];
       if (a.nlri.family === "raw") return [`${head} (${a.nlri.data.length} bytes not decoded)`];
       return [head, ...a.nlri.prefixes.map((p) => `    ${p}`)];
     }
@@ -34,7 +35,9 @@ function attrText(a: PathAttribute): string[] {
       return [`  PMSI tunnel type ${a.tunnelType} label ${a.label} ${a.endpoint ?? ""}`.trimEnd()];
     case "as-path":
     case "as4-path":
-      return [`  ${a.kind === "as-path" ? "AS_PATH" : "AS4_PATH"} ${a.segments.map((s) => (s.type === 1 ? `{${s.asns.join(",")}}` : s.asns.join(" "))).join(" ") || "(empty)"}`];
+      return [
+        `  ${a.kind === "as-path" ? "AS_PATH" : "AS4_PATH"} ${a.segments.map((s) => (s.type === 1 ? `{${s.asns.join(",")}}` : s.asns.join(" "))).join(" ") || "(empty)"}`,
+      ];
     default: {
       const { kind, flags: _flags, ...rest } = a as PathAttribute & Record<string, unknown>;
       return [`  ${kind} ${JSON.stringify(messageToJsonSafe(rest))}`];
@@ -43,7 +46,9 @@ function attrText(a: PathAttribute): string[] {
 }
 
 function messageToJsonSafe(v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString("hex") : x)));
+  return JSON.parse(
+    JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString("hex") : x)),
+  );
 }
 
 function messageText(m: BgpMessage): string {
@@ -51,7 +56,12 @@ function messageText(m: BgpMessage): string {
     case 1:
       return `OPEN AS ${m.myAs} hold ${m.holdTime} id ${m.bgpId} ${JSON.stringify(messageToJson(m))}`;
     case 2:
-      return ["UPDATE", ...m.withdrawn.map((p) => `  withdrawn ${p}`), ...m.attributes.flatMap(attrText), ...m.nlri.map((p) => `  nlri ${p}`)].join("\n");
+      return [
+        "UPDATE",
+        ...m.withdrawn.map((p) => `  withdrawn ${p}`),
+        ...m.attributes.flatMap(attrText),
+        ...m.nlri.map((p) => `  nlri ${p}`),
+      ].join("\n");
     case 3:
       return `NOTIFICATION ${describeNotification(m)}`;
     case 4:
@@ -68,7 +78,11 @@ export function decodeHexLines(input: string, ctx: CodecContext): DecodedLine[] 
     if (line === "" || line.startsWith("#")) continue;
     const bytes = fromHex(line);
     if (bytes === null) {
-      out.push({ ok: false, text: `line ${i + 1}: not hex`, json: { line: i + 1, error: "not hex" } });
+      out.push({
+        ok: false,
+        text: `line ${i + 1}: not hex`,
+        json: { line: i + 1, error: "not hex" },
+      });
       continue;
     }
     const r = decodeMessage(bytes, ctx);
@@ -85,7 +99,12 @@ export function decodeHexLines(input: string, ctx: CodecContext): DecodedLine[] 
     out.push({
       ok: true,
       text: [messageText(r.message), ...errs].join("\n"),
-      json: { line: i + 1, message: messageToJson(r.message), action: r.action, errors: r.errors.map((e) => e.toJSON()) },
+      json: {
+        line: i + 1,
+        message: messageToJson(r.message),
+        action: r.action,
+        errors: r.errors.map((e) => e.toJSON()),
+      },
     });
   }
   return out;

@@ -3,9 +3,11 @@
 // decodes BGP messages for operators: hex in, FRR notation and stable JSON out.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { decodeHexLines, type DecodedLine } from "./decode.js";
+import { type DecodedLine, decodeHexLines } from "./decode.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 function print(lines: DecodedLine[], json: boolean): number {
   let bad = 0;
@@ -20,12 +22,16 @@ function print(lines: DecodedLine[], json: boolean): number {
 const program = new Command();
 program
   .name("evpn-proxy")
-  .description("BGP EVPN proxy for statically configured VXLAN VTEPs (the daemon is under construction; see README)")
+  .description(
+    "BGP EVPN proxy for statically configured VXLAN VTEPs (the daemon is under construction; see README)",
+  )
   .version(pkg.version);
 
 program
   .command("decode")
-  .description("decode BGP messages given as hex (one message per line, # comments), print them in FRR notation or JSON")
+  .description(
+    "decode BGP messages given as hex (one message per line, # comments), print them in FRR notation or JSON",
+  )
   .argument("[hex...]", "messages as hex; read from --file or standard input when omitted")
   .option("-f, --file <file>", "file with one hex message per line")
   .option("--json", "print one stable JSON object per message")
