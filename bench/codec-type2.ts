@@ -156,9 +156,7 @@ const perRoute = (process.memoryUsage().heapUsed - before) / kept.length;
 console.log(
   `${`decode ${RETAINED.toLocaleString("en-US")} type-2 NLRI keeping every route`.padEnd(52)} ${Math.round(retainedRate).toLocaleString("en-US").padStart(11)} /s  (one run)`,
 );
-console.log(
-  `${"heap per decoded type-2 route, retained".padEnd(52)} ${perRoute.toFixed(1).padStart(11)} bytes`,
-);
+console.log(`${"heap per decoded type-2 route, retained".padEnd(52)} ${perRoute.toFixed(1).padStart(11)} bytes`);
 console.log(
   JSON.stringify({
     node: process.version,

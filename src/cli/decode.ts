@@ -24,8 +24,7 @@ function attrText(a: PathAttribute): string[] {
     case "mp-unreach": {
       const verb = a.kind === "mp-reach" ? `reach via ${a.nextHop.join(", ") || "?"}` : "withdraw";
       const head = `  ${a.kind === "mp-reach" ? "MP_REACH_NLRI" : "MP_UNREACH_NLRI"} afi ${a.afi} safi ${a.safi} ${verb}`;
-      if (a.nlri.family === "evpn")
-        return [head, ...a.nlri.routes.map((r) => `    ${formatEvpnRoute(r)}`)];
+      if (a.nlri.family === "evpn") return [head, ...a.nlri.routes.map((r) => `    ${formatEvpnRoute(r)}`)];
       if (a.nlri.family === "raw") return [`${head} (${a.nlri.data.length} bytes not decoded)`];
       return [head, ...a.nlri.prefixes.map((p) => `    ${p}`)];
     }
@@ -46,9 +45,7 @@ function attrText(a: PathAttribute): string[] {
 }
 
 function messageToJsonSafe(v: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString("hex") : x)),
-  );
+  return JSON.parse(JSON.stringify(v, (_k, x) => (x instanceof Uint8Array ? Buffer.from(x).toString("hex") : x)));
 }
 
 function messageText(m: BgpMessage): string {

@@ -22,9 +22,7 @@ function print(lines: DecodedLine[], json: boolean): number {
 const program = new Command();
 program
   .name("evpn-proxy")
-  .description(
-    "BGP EVPN proxy for statically configured VXLAN VTEPs (the daemon is under construction; see README)",
-  )
+  .description("BGP EVPN proxy for statically configured VXLAN VTEPs (the daemon is under construction; see README)")
   .version(pkg.version);
 
 program

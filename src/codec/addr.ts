@@ -45,7 +45,7 @@ export function formatMac(b: Uint8Array, o: number): string {
   const e = b[o + 3]!;
   const f = b[o + 4]!;
   const g = b[o + 5]!;
-  // biome-ignore format: one group per byte
+  // prettier-ignore
   return String.fromCharCode(
     HEXC[a >>> 4]!, HEXC[a & 15]!, 58, HEXC[c >>> 4]!, HEXC[c & 15]!, 58, HEXC[d >>> 4]!, HEXC[d & 15]!, 58,
     HEXC[e >>> 4]!, HEXC[e & 15]!, 58, HEXC[f >>> 4]!, HEXC[f & 15]!, 58, HEXC[g >>> 4]!, HEXC[g & 15]!,

@@ -235,12 +235,7 @@ function attrError(
 }
 
 function lengthError(s: AttrSpan, expected: string): BgpError {
-  return attrError(
-    s,
-    "ERR_ATTR_LENGTH",
-    UpdateSub.ATTRIBUTE_LENGTH,
-    `length ${s.end - s.v}, expected ${expected}`,
-  );
+  return attrError(s, "ERR_ATTR_LENGTH", UpdateSub.ATTRIBUTE_LENGTH, `length ${s.end - s.v}, expected ${expected}`);
 }
 
 function decodeAsPath(s: AttrSpan, asSize: 2 | 4, four: boolean): AsPathSegment[] {
@@ -263,8 +258,7 @@ function decodeAsPath(s: AttrSpan, asSize: 2 | 4, four: boolean): AsPathSegment[
     const need = 2 + count * asSize;
     if (p + need > end) throw fail(`segment of ${count} AS(es) overruns the attribute`);
     const asns: number[] = new Array(count);
-    for (let i = 0; i < count; i++)
-      asns[i] = asSize === 4 ? u32(b, p + 2 + i * 4) : u16(b, p + 2 + i * 2);
+    for (let i = 0; i < count; i++) asns[i] = asSize === 4 ? u32(b, p + 2 + i * 4) : u16(b, p + 2 + i * 2);
     segments.push({ type, asns });
     p += need;
   }
@@ -278,14 +272,7 @@ function nextHopLengthOk(afi: number, safi: number, len: number): boolean | null
   return null; // family not interpreted
 }
 
-function decodeMpNlri(
-  b: Uint8Array,
-  p: number,
-  end: number,
-  afi: number,
-  safi: number,
-  s: AttrSpan,
-): MpNlri {
+function decodeMpNlri(b: Uint8Array, p: number, end: number, afi: number, safi: number, s: AttrSpan): MpNlri {
   if (afi === Afi.L2VPN && safi === Safi.EVPN) {
     const routes: EvpnRoute[] = [];
     decodeEvpnNlri(b, p, end, routes, afi, safi);
@@ -409,13 +396,7 @@ function decodeValue(s: AttrSpan, ctx: CodecContext): PathAttribute {
   switch (s.type) {
     case AttrType.ORIGIN:
       if (len !== 1) throw lengthError(s, "1"); // RFC 7606 §7.1
-      if (b[v]! > 2)
-        throw attrError(
-          s,
-          "ERR_ORIGIN_INVALID",
-          UpdateSub.INVALID_ORIGIN,
-          `undefined value ${b[v]}`,
-        );
+      if (b[v]! > 2) throw attrError(s, "ERR_ORIGIN_INVALID", UpdateSub.INVALID_ORIGIN, `undefined value ${b[v]}`);
       return { kind: "origin", flags, origin: b[v]! };
     case AttrType.AS_PATH:
       return { kind: "as-path", flags, segments: decodeAsPath(s, ctx.as4 ? 4 : 2, false) };
@@ -501,12 +482,7 @@ export interface AttributesDecode {
  * Decodes the path attributes in b[start, end). Errors are collected, never thrown; the caller
  * derives the UPDATE's approach from them (the strongest wins, RFC 7606 §3).
  */
-export function decodeAttributes(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  ctx: CodecContext,
-): AttributesDecode {
+export function decodeAttributes(b: Uint8Array, start: number, end: number, ctx: CodecContext): AttributesDecode {
   const attributes: PathAttribute[] = [];
   const errors: BgpError[] = [];
   const seen = new Uint8Array(256);
@@ -597,9 +573,7 @@ export function decodeAttributes(
     if (!flagsOk && malformedAction(type) === "attribute-discard") continue;
     if (
       ctx.ebgp &&
-      (type === AttrType.LOCAL_PREF ||
-        type === AttrType.ORIGINATOR_ID ||
-        type === AttrType.CLUSTER_LIST)
+      (type === AttrType.LOCAL_PREF || type === AttrType.ORIGINATOR_ID || type === AttrType.CLUSTER_LIST)
     ) {
       // RFC 7606 §7.5, §7.9, §7.10: received from an external neighbor, disregarded.
       errors.push(
@@ -631,12 +605,10 @@ function defaultFlags(a: PathAttribute): number {
 function putAddr(w: Writer, ip: string, what: string): void {
   w.ensure(16);
   if (ip.includes(":")) {
-    if (!parseIpv6Into(ip, w.buf, w.pos))
-      throw new EncodeError("ERR_ENCODE_ATTR", `invalid ${what} "${ip}"`);
+    if (!parseIpv6Into(ip, w.buf, w.pos)) throw new EncodeError("ERR_ENCODE_ATTR", `invalid ${what} "${ip}"`);
     w.pos += 16;
   } else {
-    if (!parseIpv4Into(ip, w.buf, w.pos))
-      throw new EncodeError("ERR_ENCODE_ATTR", `invalid ${what} "${ip}"`);
+    if (!parseIpv4Into(ip, w.buf, w.pos)) throw new EncodeError("ERR_ENCODE_ATTR", `invalid ${what} "${ip}"`);
     w.pos += 4;
   }
 }
@@ -651,14 +623,14 @@ function putIpv4(w: Writer, ip: string, what: string): void {
 function encodeSegments(w: Writer, segments: AsPathSegment[], as4: boolean): void {
   for (const seg of segments) {
     if (seg.asns.length === 0 || seg.asns.length > 255)
-      throw new EncodeError(
-        "ERR_ENCODE_ATTR",
-        `AS_PATH segment must hold 1..255 ASes, has ${seg.asns.length}`,
-      );
+      throw new EncodeError("ERR_ENCODE_ATTR", `AS_PATH segment must hold 1..255 ASes, has ${seg.asns.length}`);
     w.u8(seg.type);
     w.u8(seg.asns.length);
     // RFC 6793 §4.2.2: towards a 2-octet speaker, ASes above 65535 become AS_TRANS.
-    for (const asn of seg.asns) as4 ? w.u32(asn) : w.u16(asn > 0xffff ? AS_TRANS : asn);
+    for (const asn of seg.asns) {
+      if (as4) w.u32(asn);
+      else w.u16(asn > 0xffff ? AS_TRANS : asn);
+    }
   }
 }
 
@@ -774,10 +746,7 @@ export function encodeAttribute(w: Writer, a: PathAttribute, ctx: CodecContext):
   encodeValue(w, a, ctx);
   let len = w.pos - v;
   if (len > 0xffff)
-    throw new EncodeError(
-      "ERR_ENCODE_ATTR",
-      `${attrName(attrCode(a))} value of ${len} bytes exceeds 65535`,
-    );
+    throw new EncodeError("ERR_ENCODE_ATTR", `${attrName(attrCode(a))} value of ${len} bytes exceeds 65535`);
   if (ext) w.setU16(v - 2, len);
   else if (len <= 0xff) w.setU8(v - 1, len);
   else {
@@ -790,11 +759,7 @@ export function encodeAttribute(w: Writer, a: PathAttribute, ctx: CodecContext):
   }
 }
 
-export function encodeAttributes(
-  w: Writer,
-  attrs: readonly PathAttribute[],
-  ctx: CodecContext,
-): void {
+export function encodeAttributes(w: Writer, attrs: readonly PathAttribute[], ctx: CodecContext): void {
   for (const a of attrs) encodeAttribute(w, a, ctx);
 }
 

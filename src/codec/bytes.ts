@@ -98,9 +98,7 @@ export class Writer {
 }
 
 /** Two lowercase hex digits for every byte value. */
-export const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) =>
-  i.toString(16).padStart(2, "0"),
-);
+export const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export function toHex(b: Uint8Array, start = 0, end = b.length): string {
   let s = "";

@@ -5,11 +5,7 @@
  * RFC 7606 §2 approaches, strongest first. "session-reset" also covers the non-UPDATE errors of
  * RFC 4271 §6 that always close the session.
  */
-export type ErrorAction =
-  | "session-reset"
-  | "afi-safi-disable"
-  | "treat-as-withdraw"
-  | "attribute-discard";
+export type ErrorAction = "session-reset" | "afi-safi-disable" | "treat-as-withdraw" | "attribute-discard";
 
 const ACTION_RANK: Record<ErrorAction, number> = {
   "session-reset": 4,

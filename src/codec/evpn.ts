@@ -10,15 +10,7 @@
 // Labels are kept as the raw 24-bit field: for VXLAN it carries the whole VNI (RFC 8365 §5.1.3),
 // for MPLS the label is the high 20 bits (use mplsLabel()).
 
-import {
-  formatIp,
-  formatIpv4,
-  formatIpv6,
-  formatMac,
-  parseIpv4Into,
-  parseIpv6Into,
-  parseMacInto,
-} from "./addr.js";
+import { formatIp, formatIpv4, formatIpv6, formatMac, parseIpv4Into, parseIpv6Into, parseMacInto } from "./addr.js";
 import type { Writer } from "./bytes.js";
 import { u32 } from "./bytes.js";
 import { ErrCode, UpdateSub } from "./constants.js";
@@ -87,13 +79,7 @@ export interface EvpnUnknown {
   value: Uint8Array;
 }
 
-export type EvpnRoute =
-  | EvpnEthernetAd
-  | EvpnMacIp
-  | EvpnImet
-  | EvpnEthernetSegment
-  | EvpnIpPrefix
-  | EvpnUnknown;
+export type EvpnRoute = EvpnEthernetAd | EvpnMacIp | EvpnImet | EvpnEthernetSegment | EvpnIpPrefix | EvpnUnknown;
 
 /** Convenience constructor for a type-2 route with defaults (ESI 0, tag 0, no IP, one label). */
 export function macIpRoute(f: {
@@ -145,21 +131,9 @@ function badRoute(type: number, afi: number, safi: number, why: string): BgpErro
 }
 
 /** Decodes one EVPN route at `p`; returns the offset after it. Throws BgpError. */
-function decodeOne(
-  b: Uint8Array,
-  p: number,
-  end: number,
-  out: EvpnRoute[],
-  afi: number,
-  safi: number,
-): number {
+function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi: number, safi: number): number {
   if (end - p < 2)
-    throw nlriError(
-      "ERR_EVPN_TRUNCATED",
-      `EVPN NLRI truncated: ${end - p} byte(s) left, need 2`,
-      afi,
-      safi,
-    );
+    throw nlriError("ERR_EVPN_TRUNCATED", `EVPN NLRI truncated: ${end - p} byte(s) left, need 2`, afi, safi);
   const type = b[p]!;
   const len = b[p + 1]!;
   const v = p + 2;
@@ -184,20 +158,13 @@ function decodeOne(
       return next;
     case 2: {
       if (len < 33) throw badRoute(type, afi, safi, `length ${len}, expected at least 33`);
-      if (b[v + 22] !== 48)
-        throw badRoute(type, afi, safi, `MAC address length ${b[v + 22]}, expected 48`);
+      if (b[v + 22] !== 48) throw badRoute(type, afi, safi, `MAC address length ${b[v + 22]}, expected 48`);
       const ipBits = b[v + 29]!;
       const ipLen = ipBits === 0 ? 0 : ipLenBytes(ipBits);
-      if (ipLen < 0)
-        throw badRoute(type, afi, safi, `IP address length ${ipBits}, expected 0, 32 or 128`);
+      if (ipLen < 0) throw badRoute(type, afi, safi, `IP address length ${ipBits}, expected 0, 32 or 128`);
       const base = 33 + ipLen;
       if (len !== base && len !== base + 3)
-        throw badRoute(
-          type,
-          afi,
-          safi,
-          `length ${len}, expected ${base} or ${base + 3} for IP length ${ipBits}`,
-        );
+        throw badRoute(type, afi, safi, `length ${len}, expected ${base} or ${base + 3} for IP length ${ipBits}`);
       const l = v + 30 + ipLen;
       out.push({
         routeType: 2,
@@ -212,17 +179,11 @@ function decodeOne(
       return next;
     }
     case 3: {
-      if (len !== 17 && len !== 29)
-        throw badRoute(type, afi, safi, `length ${len}, expected 17 or 29`);
+      if (len !== 17 && len !== 29) throw badRoute(type, afi, safi, `length ${len}, expected 17 or 29`);
       const ipBits = b[v + 12]!;
       const ipLen = ipLenBytes(ipBits);
       if (ipLen < 0 || 13 + ipLen !== len)
-        throw badRoute(
-          type,
-          afi,
-          safi,
-          `IP address length ${ipBits} does not match route length ${len}`,
-        );
+        throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
       out.push({
         routeType: 3,
         rd: decodeRd(b, v),
@@ -232,17 +193,11 @@ function decodeOne(
       return next;
     }
     case 4: {
-      if (len !== 23 && len !== 35)
-        throw badRoute(type, afi, safi, `length ${len}, expected 23 or 35`);
+      if (len !== 23 && len !== 35) throw badRoute(type, afi, safi, `length ${len}, expected 23 or 35`);
       const ipBits = b[v + 18]!;
       const ipLen = ipLenBytes(ipBits);
       if (ipLen < 0 || 19 + ipLen !== len)
-        throw badRoute(
-          type,
-          afi,
-          safi,
-          `IP address length ${ipBits} does not match route length ${len}`,
-        );
+        throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
       out.push({
         routeType: 4,
         rd: decodeRd(b, v),
@@ -253,12 +208,10 @@ function decodeOne(
     }
     case 5: {
       // RFC 9136 §3.1: the route length (34 or 58) tells IPv4 from IPv6.
-      if (len !== 34 && len !== 58)
-        throw badRoute(type, afi, safi, `length ${len}, expected 34 or 58`);
+      if (len !== 34 && len !== 58) throw badRoute(type, afi, safi, `length ${len}, expected 34 or 58`);
       const ipLen = len === 34 ? 4 : 16;
       const plen = b[v + 22]!;
-      if (plen > ipLen * 8)
-        throw badRoute(type, afi, safi, `IP prefix length ${plen} exceeds ${ipLen * 8}`);
+      if (plen > ipLen * 8) throw badRoute(type, afi, safi, `IP prefix length ${plen} exceeds ${ipLen * 8}`);
       const a = v + 23;
       out.push({
         routeType: 5,

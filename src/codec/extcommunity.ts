@@ -70,14 +70,12 @@ export function decodeExtCommunity(b: Uint8Array, o: number): ExtCommunity {
     return sub === 0x02 ? { kind: "route-target", value } : { kind: "route-origin", value };
   }
   if (type === 0x03) {
-    if (sub === 0x0c && zero(b, o + 2, o + 6))
-      return { kind: "encapsulation", tunnelType: u16(b, o + 6) };
+    if (sub === 0x0c && zero(b, o + 2, o + 6)) return { kind: "encapsulation", tunnelType: u16(b, o + 6) };
     if (sub === 0x0d && zero(b, o + 2, o + 8)) return { kind: "default-gateway" };
   } else if (type === 0x06) {
     switch (sub) {
       case 0x00:
-        if (b[o + 3] === 0)
-          return { kind: "mac-mobility", flags: b[o + 2]!, sequence: u32(b, o + 4) };
+        if (b[o + 3] === 0) return { kind: "mac-mobility", flags: b[o + 2]!, sequence: u32(b, o + 4) };
         break;
       case 0x01:
         if (b[o + 3] === 0 && b[o + 4] === 0)
@@ -141,8 +139,7 @@ export function encodeExtCommunityInto(c: ExtCommunity, out: Uint8Array, o: numb
     case "router-mac":
       out[o] = 0x06;
       out[o + 1] = c.kind === "es-import-rt" ? 0x02 : 0x03;
-      if (!parseMacInto(c.mac, out, o + 2))
-        throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid MAC "${c.mac}"`);
+      if (!parseMacInto(c.mac, out, o + 2)) throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid MAC "${c.mac}"`);
       return;
     case "arp-nd":
       out[o] = 0x06;
@@ -150,8 +147,7 @@ export function encodeExtCommunityInto(c: ExtCommunity, out: Uint8Array, o: numb
       out[o + 2] = c.flags;
       return;
     case "raw":
-      if (c.bytes.length !== 8)
-        throw new EncodeError("ERR_ENCODE_EXTCOMM", "raw extended community must be 8 bytes");
+      if (c.bytes.length !== 8) throw new EncodeError("ERR_ENCODE_EXTCOMM", "raw extended community must be 8 bytes");
       out.set(c.bytes, o);
       return;
   }

@@ -14,11 +14,7 @@ import {
   RouteRefreshSub,
 } from "./constants.js";
 import { BgpError, type ErrorAction } from "./errors.js";
-import {
-  decodeNotification,
-  encodeNotificationBody,
-  type NotificationMessage,
-} from "./notification.js";
+import { decodeNotification, encodeNotificationBody, type NotificationMessage } from "./notification.js";
 import { decodeOpen, encodeOpenBody, type OpenMessage } from "./open.js";
 import { decodeUpdateBody, encodeUpdateBody, type UpdateMessage } from "./update.js";
 
@@ -39,12 +35,7 @@ export interface RouteRefreshMessage {
 
 export const RouteRefreshSubtype = { REQUEST: 0, BORR: 1, EORR: 2 } as const;
 
-export type BgpMessage =
-  | OpenMessage
-  | UpdateMessage
-  | NotificationMessage
-  | KeepaliveMessage
-  | RouteRefreshMessage;
+export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 
 export const KEEPALIVE: KeepaliveMessage = { type: 4 };
 
@@ -67,30 +58,16 @@ function headerError(subcode: number, code: string, message: string, data: Uint8
  * length or throws BgpError. `maxLength` is 4096, or 65535 with RFC 8654 extended messages (OPEN
  * and KEEPALIVE stay limited to 4096, RFC 8654 §3).
  */
-export function checkHeader(
-  b: Uint8Array,
-  o: number,
-  maxLength: number = MAX_MESSAGE_LENGTH,
-): number {
+export function checkHeader(b: Uint8Array, o: number, maxLength: number = MAX_MESSAGE_LENGTH): number {
   for (let i = 0; i < 16; i++)
     if (b[o + i] !== 0xff)
-      throw headerError(
-        HeaderSub.NOT_SYNCHRONIZED,
-        "ERR_HEADER_MARKER",
-        "marker is not all ones",
-        new Uint8Array(0),
-      );
+      throw headerError(HeaderSub.NOT_SYNCHRONIZED, "ERR_HEADER_MARKER", "marker is not all ones", new Uint8Array(0));
   const length = u16(b, o + 16);
   const type = b[o + 18]!;
   const lenData = b.slice(o + 16, o + 18);
   const min = MIN_LENGTH[type];
   if (min === undefined)
-    throw headerError(
-      HeaderSub.BAD_TYPE,
-      "ERR_HEADER_TYPE",
-      `unknown message type ${type}`,
-      Uint8Array.of(type),
-    );
+    throw headerError(HeaderSub.BAD_TYPE, "ERR_HEADER_TYPE", `unknown message type ${type}`, Uint8Array.of(type));
   const max = type === MsgType.OPEN || type === MsgType.KEEPALIVE ? MAX_MESSAGE_LENGTH : maxLength;
   if (length < min || length > max || (type === MsgType.KEEPALIVE && length !== HEADER_LENGTH))
     throw headerError(
@@ -103,8 +80,7 @@ export function checkHeader(
 }
 
 export type MessageDecode =
-  | { ok: true; message: BgpMessage; action: ErrorAction | null; errors: BgpError[] }
-  | { ok: false; error: BgpError };
+  { ok: true; message: BgpMessage; action: ErrorAction | null; errors: BgpError[] } | { ok: false; error: BgpError };
 
 /**
  * Decodes one complete message (header included). Never throws for any input: problems come back

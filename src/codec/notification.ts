@@ -28,10 +28,7 @@ export function encodeNotificationBody(w: Writer, m: NotificationMessage): void 
 }
 
 function carriesCommunication(code: number, subcode: number): boolean {
-  return (
-    code === ErrCode.CEASE &&
-    (subcode === CeaseSub.ADMIN_SHUTDOWN || subcode === CeaseSub.ADMIN_RESET)
-  );
+  return code === ErrCode.CEASE && (subcode === CeaseSub.ADMIN_SHUTDOWN || subcode === CeaseSub.ADMIN_RESET);
 }
 
 /**
@@ -60,10 +57,7 @@ export function ceaseNotification(subcode: number, communication?: string): Noti
     );
   const text = utf8enc.encode(communication);
   if (text.length > 255)
-    throw new EncodeError(
-      "ERR_ENCODE_NOTIFICATION",
-      `shutdown communication of ${text.length} bytes exceeds 255`,
-    );
+    throw new EncodeError("ERR_ENCODE_NOTIFICATION", `shutdown communication of ${text.length} bytes exceeds 255`);
   const data = new Uint8Array(1 + text.length);
   data[0] = text.length;
   data.set(text, 1);
@@ -73,7 +67,5 @@ export function ceaseNotification(subcode: number, communication?: string): Noti
 /** "Cease / Administrative Shutdown: \"maintenance\"" — for logs. */
 export function describeNotification(m: NotificationMessage): string {
   const text = shutdownCommunication(m);
-  return text === undefined
-    ? notificationName(m.code, m.subcode)
-    : `${notificationName(m.code, m.subcode)}: "${text}"`;
+  return text === undefined ? notificationName(m.code, m.subcode) : `${notificationName(m.code, m.subcode)}: "${text}"`;
 }

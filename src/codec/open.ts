@@ -42,8 +42,7 @@ export const GR_NOTIFICATION = 0x4;
 export const GR_FORWARDING_PRESERVED = 0x80;
 
 export type OptionalParameter =
-  | { type: 2; capabilities: Capability[] }
-  | { type: "unknown"; code: number; value: Uint8Array };
+  { type: 2; capabilities: Capability[] } | { type: "unknown"; code: number; value: Uint8Array };
 
 export interface OpenMessage {
   type: 1;
@@ -109,8 +108,7 @@ function decodeCapabilities(b: Uint8Array, start: number, end: number): Capabili
       case CapCode.GRACEFUL_RESTART: {
         if (len < 2 || (len - 2) % 4 !== 0) throw bad("2 + 4 per address family");
         const families: GracefulRestartFamily[] = [];
-        for (let q = v + 2; q < v + len; q += 4)
-          families.push({ afi: u16(b, q), safi: b[q + 2]!, flags: b[q + 3]! });
+        for (let q = v + 2; q < v + len; q += 4) families.push({ afi: u16(b, q), safi: b[q + 2]!, flags: b[q + 3]! });
         caps.push({
           code: 64,
           restartFlags: b[v]! >>> 4,
@@ -133,11 +131,7 @@ function decodeCapabilities(b: Uint8Array, start: number, end: number): Capabili
 /** Decodes an OPEN body b[start, end). Throws BgpError (always a session reset, RFC 4271 §6.2). */
 export function decodeOpen(b: Uint8Array, start: number, end: number): OpenMessage {
   if (end - start < 10)
-    throw openError(
-      OpenSub.UNSPECIFIC,
-      "ERR_OPEN_TRUNCATED",
-      `OPEN body of ${end - start} bytes, need at least 10`,
-    );
+    throw openError(OpenSub.UNSPECIFIC, "ERR_OPEN_TRUNCATED", `OPEN body of ${end - start} bytes, need at least 10`);
   const version = b[start]!;
   if (version !== 4)
     // RFC 4271 §6.2: the data is the largest locally supported version.
@@ -156,8 +150,7 @@ export function decodeOpen(b: Uint8Array, start: number, end: number): OpenMessa
       `hold time ${holdTime} s (must be 0 or at least 3)`,
     );
   const idNum = u32(b, start + 5);
-  if (idNum === 0)
-    throw openError(OpenSub.BAD_BGP_IDENTIFIER, "ERR_OPEN_BGP_ID", "BGP identifier 0.0.0.0"); // RFC 6286 §2.2
+  if (idNum === 0) throw openError(OpenSub.BAD_BGP_IDENTIFIER, "ERR_OPEN_BGP_ID", "BGP identifier 0.0.0.0"); // RFC 6286 §2.2
   const bgpId = formatIpv4(b, start + 5);
   let optLen = b[start + 9]!;
   let p = start + 10;
@@ -178,11 +171,7 @@ export function decodeOpen(b: Uint8Array, start: number, end: number): OpenMessa
   const hdr = extended ? 3 : 2;
   while (p < end) {
     if (end - p < hdr)
-      throw openError(
-        OpenSub.UNSPECIFIC,
-        "ERR_OPEN_PARAM_TRUNCATED",
-        "optional parameter header truncated",
-      );
+      throw openError(OpenSub.UNSPECIFIC, "ERR_OPEN_PARAM_TRUNCATED", "optional parameter header truncated");
     const type = b[p]!;
     const len = extended ? u16(b, p + 1) : b[p + 1]!;
     const v = p + hdr;
@@ -305,12 +294,7 @@ export function peerAsOf(open: OpenMessage): number {
 }
 
 /** Builds an OPEN with all capabilities in one optional parameter, as FRR and GoBGP do. */
-export function makeOpen(f: {
-  asn: number;
-  holdTime: number;
-  bgpId: string;
-  capabilities: Capability[];
-}): OpenMessage {
+export function makeOpen(f: { asn: number; holdTime: number; bgpId: string; capabilities: Capability[] }): OpenMessage {
   return {
     type: 1,
     version: 4,

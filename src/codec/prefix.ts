@@ -23,8 +23,7 @@ export function decodePrefixes(
     const bits = b[p]!;
     if (bits > addrLen * 8) return `prefix length ${bits} exceeds ${addrLen * 8}`;
     const n = (bits + 7) >>> 3;
-    if (p + 1 + n > end)
-      return `prefix of length ${bits} overruns the field by ${p + 1 + n - end} byte(s)`;
+    if (p + 1 + n > end) return `prefix of length ${bits} overruns the field by ${p + 1 + n - end} byte(s)`;
     tmp.fill(0);
     tmp.set(b.subarray(p + 1, p + 1 + n));
     out.push(`${addrLen === 4 ? formatIpv4(tmp, 0) : formatIpv6(tmp, 0)}/${bits}`);
@@ -39,13 +38,9 @@ export function encodePrefix(w: Writer, prefix: string, addrLen: 4 | 16): void {
   const bits = Number(prefix.slice(slash + 1));
   const tmp = new Uint8Array(16);
   const addr = prefix.slice(0, slash);
-  const ok =
-    slash > 0 && (addrLen === 4 ? parseIpv4Into(addr, tmp, 0) : parseIpv6Into(addr, tmp, 0));
+  const ok = slash > 0 && (addrLen === 4 ? parseIpv4Into(addr, tmp, 0) : parseIpv6Into(addr, tmp, 0));
   if (!ok || !Number.isInteger(bits) || bits < 0 || bits > addrLen * 8)
-    throw new EncodeError(
-      "ERR_ENCODE_PREFIX",
-      `invalid IPv${addrLen === 4 ? 4 : 6} prefix "${prefix}"`,
-    );
+    throw new EncodeError("ERR_ENCODE_PREFIX", `invalid IPv${addrLen === 4 ? 4 : 6} prefix "${prefix}"`);
   const n = (bits + 7) >>> 3;
   w.u8(bits);
   w.bytes(tmp.subarray(0, n));

@@ -46,12 +46,7 @@ function sessionReset(code: string, subcode: number, message: string): BgpError 
  * Decodes an UPDATE body b[start, end). Returns the UPDATE and the approach to apply; throws
  * BgpError only for a session reset (the caller sends its NOTIFICATION).
  */
-export function decodeUpdateBody(
-  b: Uint8Array,
-  start: number,
-  end: number,
-  ctx: CodecContext,
-): UpdateDecode {
+export function decodeUpdateBody(b: Uint8Array, start: number, end: number, ctx: CodecContext): UpdateDecode {
   if (end - start < 4)
     throw sessionReset(
       "ERR_UPDATE_TRUNCATED",
@@ -82,14 +77,9 @@ export function decodeUpdateBody(
   // RFC 7606 §5.3: a withdrawn routes or NLRI field that cannot be parsed means session reset.
   let err = decodePrefixes(b, wStart, wStart + wLen, 4, withdrawn);
   if (err !== null)
-    throw sessionReset(
-      "ERR_UPDATE_WITHDRAWN",
-      UpdateSub.INVALID_NETWORK_FIELD,
-      `withdrawn routes: ${err}`,
-    );
+    throw sessionReset("ERR_UPDATE_WITHDRAWN", UpdateSub.INVALID_NETWORK_FIELD, `withdrawn routes: ${err}`);
   err = decodePrefixes(b, aEnd, end, 4, nlri);
-  if (err !== null)
-    throw sessionReset("ERR_UPDATE_NLRI", UpdateSub.INVALID_NETWORK_FIELD, `NLRI: ${err}`);
+  if (err !== null) throw sessionReset("ERR_UPDATE_NLRI", UpdateSub.INVALID_NETWORK_FIELD, `NLRI: ${err}`);
 
   const { attributes, errors } = decodeAttributes(b, aStart, aEnd, ctx);
   let action: ErrorAction | null = null;
@@ -124,11 +114,7 @@ export function decodeUpdateBody(
 }
 
 function mpCount(n: MpNlri): number {
-  return n.family === "evpn"
-    ? n.routes.length
-    : n.family === "raw"
-      ? n.data.length
-      : n.prefixes.length;
+  return n.family === "evpn" ? n.routes.length : n.family === "raw" ? n.data.length : n.prefixes.length;
 }
 
 export function encodeUpdateBody(w: Writer, m: UpdateMessage, ctx: CodecContext): void {
@@ -140,16 +126,14 @@ export function encodeUpdateBody(w: Writer, m: UpdateMessage, ctx: CodecContext)
   w.u16(0);
   encodeAttributes(w, m.attributes, ctx);
   const aLen = w.pos - aAt - 2;
-  if (aLen > 0xffff)
-    throw new EncodeError("ERR_ENCODE_UPDATE", `path attributes of ${aLen} bytes exceed 65535`);
+  if (aLen > 0xffff) throw new EncodeError("ERR_ENCODE_UPDATE", `path attributes of ${aLen} bytes exceed 65535`);
   w.setU16(aAt, aLen);
   for (const p of m.nlri) encodePrefix(w, p, 4);
 }
 
 /** RFC 4724 §2 End-of-RIB marker: an UPDATE with an empty MP_UNREACH_NLRI (IPv4 unicast: an empty UPDATE). */
 export function endOfRib(afi: number, safi: number): UpdateMessage {
-  if (afi === Afi.IPV4 && safi === Safi.UNICAST)
-    return { type: 2, withdrawn: [], attributes: [], nlri: [] };
+  if (afi === Afi.IPV4 && safi === Safi.UNICAST) return { type: 2, withdrawn: [], attributes: [], nlri: [] };
   const nlri: MpNlri =
     afi === Afi.L2VPN && safi === Safi.EVPN
       ? { family: "evpn", routes: [] }

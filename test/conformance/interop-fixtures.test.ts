@@ -55,8 +55,7 @@ function roundTrip(name: string): Seen {
       if (r.ip?.includes(":")) seen.ipv6 = true;
       if (r.label2 !== undefined) seen.twoLabels = true;
     }
-    if (r.routeType !== "unknown" && "esi" in r)
-      seen.esiTypes.add(Number.parseInt(r.esi.slice(0, 2), 16));
+    if (r.routeType !== "unknown" && "esi" in r) seen.esiTypes.add(Number.parseInt(r.esi.slice(0, 2), 16));
   };
   for (const [i, b] of load(name).entries()) {
     const r = decodeMessage(b, { as4: true });
@@ -73,8 +72,7 @@ function roundTrip(name: string): Seen {
       if (a.kind === "mp-reach" && a.nlri.family === "evpn") a.nlri.routes.forEach(noteRoute);
       if (a.kind === "mp-unreach" && a.nlri.family === "evpn")
         for (const w of a.nlri.routes) seen.withdrawals.add(String(w.routeType));
-      if (a.kind === "ext-communities")
-        for (const c of a.communities as ExtCommunity[]) seen.communities.add(c.kind);
+      if (a.kind === "ext-communities") for (const c of a.communities as ExtCommunity[]) seen.communities.add(c.kind);
       if (a.kind === "pmsi-tunnel" && a.endpoint !== undefined) seen.pmsi = true;
     }
   }
@@ -87,13 +85,7 @@ describe("captured messages re-encode byte for byte", () => {
     assert.deepEqual([...s.types].sort(), [1, 2, 3, 4, 5]);
     for (const t of ["2", "3", "5"]) assert.ok(s.routeTypes.has(t), `route type ${t}`);
     assert.ok(s.ipv6 && s.twoLabels && s.pmsi);
-    for (const k of [
-      "route-target",
-      "encapsulation",
-      "mac-mobility",
-      "router-mac",
-      "default-gateway",
-    ])
+    for (const k of ["route-target", "encapsulation", "mac-mobility", "router-mac", "default-gateway"])
       assert.ok(s.communities.has(k), k);
     assert.ok(s.withdrawals.has("2") && s.withdrawals.has("3"));
   });
@@ -102,14 +94,7 @@ describe("captured messages re-encode byte for byte", () => {
     assert.deepEqual([...s.types].sort(), [1, 2, 3, 4]);
     for (const t of ["1", "2", "3", "4", "5"]) assert.ok(s.routeTypes.has(t), `route type ${t}`);
     assert.ok(s.ipv6 && s.pmsi);
-    for (const k of [
-      "route-target",
-      "encapsulation",
-      "mac-mobility",
-      "esi-label",
-      "es-import-rt",
-      "router-mac",
-    ])
+    for (const k of ["route-target", "encapsulation", "mac-mobility", "esi-label", "es-import-rt", "router-mac"])
       assert.ok(s.communities.has(k), k);
     assert.ok(s.esiTypes.has(0) && s.esiTypes.has(1));
     assert.ok(s.withdrawals.has("2"));

@@ -170,10 +170,7 @@ describe("tshark helper", () => {
     assert.equal(one(b, "bgp.evpn.nlri.iplen"), "0");
     assert.equal(first(b, "bgp.evpn.nlri.ip.addr"), undefined);
     // Message-level map holds the values of all routes, in order.
-    assert.deepEqual(all(msg.fields, "bgp.evpn.nlri.mac_addr"), [
-      "00:11:22:33:44:01",
-      "00:11:22:33:44:02",
-    ]);
+    assert.deepEqual(all(msg.fields, "bgp.evpn.nlri.mac_addr"), ["00:11:22:33:44:01", "00:11:22:33:44:02"]);
   });
 
   test("several messages in one frame, a withdrawal and a non-default port", async (t) => {
@@ -201,11 +198,7 @@ describe("tshark helper", () => {
     if (!requireTools(t, TOOLS)) return;
     // MP_REACH_NLRI whose attribute length (0x40) overruns the path attributes: the type 3 NLRI
     // is followed by nothing. tshark: "Path attribute length is invalid" (error) + malformed.
-    const overrun = update(
-      ORIGIN_IGP,
-      AS_PATH_EMPTY,
-      cat(hex("90 0e 00 40 00 19 46 04 01 01 01 01 00"), hex(TYPE3)),
-    );
+    const overrun = update(ORIGIN_IGP, AS_PATH_EMPTY, cat(hex("90 0e 00 40 00 19 46 04 01 01 01 01 00"), hex(TYPE3)));
     // EVPN route type 9 does not exist: "Invalid EVPN Route Type" (error) + malformed.
     const badRouteType = update(
       mpReachEvpn("01 01 01 01", `09 11 | ${RD} | 00 00 00 00 | 20 | 01 01 01 01`),

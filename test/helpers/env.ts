@@ -22,11 +22,7 @@ export function isRoot(): boolean {
  * Returns true when every tool is present (and root when asked). Otherwise skips the test with a
  * loud message, or throws under CI=true so the run fails.
  */
-export function requireTools(
-  t: TestContext,
-  tools: string[],
-  opts: { root?: boolean } = {},
-): boolean {
+export function requireTools(t: TestContext, tools: string[], opts: { root?: boolean } = {}): boolean {
   const missing = tools.filter((tool) => !hasTool(tool));
   if (opts.root && !isRoot()) missing.push("root privileges");
   if (missing.length === 0) return true;

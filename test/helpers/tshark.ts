@@ -194,20 +194,13 @@ const SRC_PORT = 50179;
 const MAX_FRAME_PAYLOAD = 65_000;
 
 const EVPN_NLRI_KEY = "bgp.evpn.nlri";
-const REACH_PREFIX_KEYS = [
-  "bgp.nlri_prefix",
-  "bgp.mp_reach_nlri_ipv4_prefix",
-  "bgp.mp_reach_nlri_ipv6_prefix",
-];
+const REACH_PREFIX_KEYS = ["bgp.nlri_prefix", "bgp.mp_reach_nlri_ipv4_prefix", "bgp.mp_reach_nlri_ipv6_prefix"];
 const WITHDRAWN_PREFIX_KEYS = [
   "bgp.withdrawn_prefix",
   "bgp.mp_unreach_nlri_ipv4_prefix",
   "bgp.mp_unreach_nlri_ipv6_prefix",
 ];
-const WITHDRAWN_CONTAINERS = [
-  "bgp.update.path_attribute.mp_unreach_nlri",
-  "bgp.update.withdrawn_routes",
-];
+const WITHDRAWN_CONTAINERS = ["bgp.update.path_attribute.mp_unreach_nlri", "bgp.update.withdrawn_routes"];
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -280,11 +273,7 @@ function flatten(node: JsonObject): FieldMap {
 }
 
 /** Finds EVPN NLRI subtrees and prefix subtrees; `withdrawn` tells under which container. */
-function collectNlri(
-  node: JsonObject,
-  withdrawn: boolean,
-  out: { nlri: FieldMap[]; withdrawn: FieldMap[] },
-): void {
+function collectNlri(node: JsonObject, withdrawn: boolean, out: { nlri: FieldMap[]; withdrawn: FieldMap[] }): void {
   for (const [key, value] of Object.entries(node)) {
     if (key.startsWith("_ws.")) continue;
     const inWithdrawn = withdrawn || WITHDRAWN_CONTAINERS.includes(key);
@@ -346,9 +335,7 @@ function hexDump(frames: Uint8Array[]): string {
   const lines: string[] = [];
   for (const frame of frames) {
     for (let off = 0; off < frame.length; off += 16) {
-      const bytes = Array.from(frame.subarray(off, off + 16), (b) =>
-        b.toString(16).padStart(2, "0"),
-      );
+      const bytes = Array.from(frame.subarray(off, off + 16), (b) => b.toString(16).padStart(2, "0"));
       lines.push(`${off.toString(16).padStart(6, "0")} ${bytes.join(" ")}`);
     }
     lines.push("");
@@ -366,12 +353,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-async function run(
-  cmd: string,
-  args: string[],
-  timeoutMs: number,
-  env?: NodeJS.ProcessEnv,
-): Promise<string> {
+async function run(cmd: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
   try {
     const { stdout } = await execFileAsync(cmd, args, {
       timeout: timeoutMs,
@@ -412,11 +394,7 @@ export async function dissectBgp(
     const configDir = join(dir, "wireshark-config");
     await mkdir(configDir);
     await writeFile(dump, hexDump(payloads));
-    await run(
-      "text2pcap",
-      ["-q", "-T", `${SRC_PORT},${port}`, "-4", `${SRC_IP},${DST_IP}`, dump, pcap],
-      timeoutMs,
-    );
+    await run("text2pcap", ["-q", "-T", `${SRC_PORT},${port}`, "-4", `${SRC_IP},${DST_IP}`, dump, pcap], timeoutMs);
 
     // An empty personal config dir keeps the user's Wireshark profile out of the results.
     const env = { ...process.env, WIRESHARK_CONFIG_DIR: configDir };
@@ -436,12 +414,7 @@ export async function dissectBgp(
     ];
     const [jsonText, filtered] = await Promise.all([
       run("tshark", [...common, "-T", "json", "--no-duplicate-keys"], timeoutMs, env),
-      run(
-        "tshark",
-        [...common, "-Y", PROBLEM_FILTER, "-T", "fields", "-e", "frame.number"],
-        timeoutMs,
-        env,
-      ),
+      run("tshark", [...common, "-Y", PROBLEM_FILTER, "-T", "fields", "-e", "frame.number"], timeoutMs, env),
     ]);
 
     const flagged = new Set(
@@ -464,12 +437,7 @@ export async function dissectBgp(
   }
 }
 
-function toFrame(
-  packet: JsonObject,
-  frameNo: number,
-  sent: Uint8Array[],
-  flagged: boolean,
-): DissectedFrame {
+function toFrame(packet: JsonObject, frameNo: number, sent: Uint8Array[], flagged: boolean): DissectedFrame {
   const source = packet["_source"];
   const layers = isObject(source) ? source["layers"] : undefined;
   if (!isObject(layers)) throw new Error(`frame ${frameNo}: no _source.layers in tshark JSON`);

@@ -70,9 +70,7 @@ describe("message header (RFC 4271 §6.1)", () => {
   test("KEEPALIVE with a body", () =>
     failing(msg(4, "00"), { code: "ERR_HEADER_LENGTH", action: SESSION, notify: [1, 2] }));
   test("length over 4096 without extended messages", () => {
-    const b = updateWithAttrs(
-      `c0 08 ${"0ffc"} ${"00".repeat(4092)}`.replace("c0 08 0ffc", "d0 08 0ffc"),
-    );
+    const b = updateWithAttrs(`c0 08 ${"0ffc"} ${"00".repeat(4092)}`.replace("c0 08 0ffc", "d0 08 0ffc"));
     assert.ok(b.length > 4096);
     failing(b, { code: "ERR_HEADER_LENGTH", action: SESSION, notify: [1, 2] });
     const ok = decodeMessage(b, { as4: true, extendedMessage: true });
@@ -83,11 +81,7 @@ describe("message header (RFC 4271 §6.1)", () => {
     b[16] = 0x10;
     b[17] = 0x01;
     b[18] = 1;
-    failing(
-      b,
-      { code: "ERR_HEADER_LENGTH", action: SESSION, notify: [1, 2] },
-      { as4: true, extendedMessage: true },
-    );
+    failing(b, { code: "ERR_HEADER_LENGTH", action: SESSION, notify: [1, 2] }, { as4: true, extendedMessage: true });
   });
   test("unknown message type", () => {
     const b = msg(4, "");
@@ -234,11 +228,7 @@ describe("UPDATE structure (RFC 4271 §6.3, RFC 7606 §5.3)", () => {
 
 describe("path attributes (RFC 7606 §3, §4, §7)", () => {
   const cases: [string, string, Expect][] = [
-    [
-      "attribute header truncated",
-      `${BASE} 40 05`,
-      { code: "ERR_ATTR_TRUNCATED", action: TAW, notify: [3, 1] },
-    ],
+    ["attribute header truncated", `${BASE} 40 05`, { code: "ERR_ATTR_TRUNCATED", action: TAW, notify: [3, 1] }],
     [
       "extended-length header truncated",
       `${BASE} 50 05 00`,
@@ -249,21 +239,9 @@ describe("path attributes (RFC 7606 §3, §4, §7)", () => {
       `${BASE} 40 05 08 00000064`,
       { code: "ERR_ATTR_OVERRUN", action: TAW, notify: [3, 5] },
     ],
-    [
-      "ORIGIN length 2",
-      "40 01 02 0000 40 02 00",
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
-    [
-      "ORIGIN value 3",
-      "40 01 01 03 40 02 00",
-      { code: "ERR_ORIGIN_INVALID", action: TAW, notify: [3, 6] },
-    ],
-    [
-      "ORIGIN flagged optional",
-      "c0 01 01 00 40 02 00",
-      { code: "ERR_ATTR_FLAGS", action: TAW, notify: [3, 4] },
-    ],
+    ["ORIGIN length 2", "40 01 02 0000 40 02 00", { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
+    ["ORIGIN value 3", "40 01 01 03 40 02 00", { code: "ERR_ORIGIN_INVALID", action: TAW, notify: [3, 6] }],
+    ["ORIGIN flagged optional", "c0 01 01 00 40 02 00", { code: "ERR_ATTR_FLAGS", action: TAW, notify: [3, 4] }],
     [
       "AS_PATH unknown segment type",
       "40 01 01 00 40 02 06 05 01 0000fde8",
@@ -284,26 +262,14 @@ describe("path attributes (RFC 7606 §3, §4, §7)", () => {
       "40 01 01 00 40 02 01 02",
       { code: "ERR_AS_PATH_MALFORMED", action: TAW, notify: [3, 11] },
     ],
-    [
-      "NEXT_HOP length 5",
-      `${BASE} 40 03 05 c000020100`,
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
-    [
-      "MULTI_EXIT_DISC length 3",
-      `${BASE} 80 04 03 000001`,
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
+    ["NEXT_HOP length 5", `${BASE} 40 03 05 c000020100`, { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
+    ["MULTI_EXIT_DISC length 3", `${BASE} 80 04 03 000001`, { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
     [
       "MULTI_EXIT_DISC flagged transitive",
       `${BASE} c0 04 04 00000001`,
       { code: "ERR_ATTR_FLAGS", action: TAW, notify: [3, 4] },
     ],
-    [
-      "LOCAL_PREF length 2",
-      `${BASE} 40 05 02 0064`,
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
+    ["LOCAL_PREF length 2", `${BASE} 40 05 02 0064`, { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
     [
       "ATOMIC_AGGREGATE with a value",
       `${BASE} 40 06 01 00`,
@@ -319,21 +285,9 @@ describe("path attributes (RFC 7606 §3, §4, §7)", () => {
       `${BASE} 80 07 08 0000fde8c0000201`,
       { code: "ERR_ATTR_FLAGS", action: DISCARD, notify: [3, 4] },
     ],
-    [
-      "COMMUNITIES length 3",
-      `${BASE} c0 08 03 000001`,
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
-    [
-      "COMMUNITIES length 0",
-      `${BASE} c0 08 00`,
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
-    [
-      "ORIGINATOR_ID length 3",
-      `${BASE} 80 09 03 c00002`,
-      { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] },
-    ],
+    ["COMMUNITIES length 3", `${BASE} c0 08 03 000001`, { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
+    ["COMMUNITIES length 0", `${BASE} c0 08 00`, { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
+    ["ORIGINATOR_ID length 3", `${BASE} 80 09 03 c00002`, { code: "ERR_ATTR_LENGTH", action: TAW, notify: [3, 5] }],
     [
       "CLUSTER_LIST length 6",
       `${BASE} 80 0a 06 c0000201 0000`,
@@ -402,9 +356,7 @@ describe("path attributes (RFC 7606 §3, §4, §7)", () => {
   });
   test("duplicate MP_REACH_NLRI resets the session", () =>
     failing(
-      updateWithAttrs(
-        `${BASE} 90 0e 001c 0019 46 04 c0000201 00 ${T3} 90 0e 001c 0019 46 04 c0000201 00 ${T3}`,
-      ),
+      updateWithAttrs(`${BASE} 90 0e 001c 0019 46 04 c0000201 00 ${T3} 90 0e 001c 0019 46 04 c0000201 00 ${T3}`),
       {
         code: "ERR_ATTR_DUPLICATE_MP",
         action: SESSION,
@@ -444,9 +396,7 @@ describe("path attributes (RFC 7606 §3, §4, §7)", () => {
     );
   });
   test("treat-as-withdraw still yields the routes to withdraw", () => {
-    const r = decodeMessage(
-      updateWithAttrs(`40 01 01 07 40 02 00 90 0e 001c 0019 46 04 c0000201 00 ${T3}`),
-    );
+    const r = decodeMessage(updateWithAttrs(`40 01 01 07 40 02 00 90 0e 001c 0019 46 04 c0000201 00 ${T3}`));
     assert.ok(r.ok && r.message.type === 2);
     assert.equal(r.action, TAW);
     const reach = r.message.attributes.find((a) => a.kind === "mp-reach");
@@ -461,10 +411,10 @@ describe("path attributes (RFC 7606 §3, §4, §7)", () => {
     assert.ok(r.message.attributes.some((a) => a.kind === "mp-reach"));
   });
   test("LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST from an eBGP peer are discarded", () => {
-    const r = decodeMessage(
-      updateWithAttrs(`${BASE} 40 05 04 00000064 80 09 04 c0000201 80 0a 04 c0000201`),
-      { as4: true, ebgp: true },
-    );
+    const r = decodeMessage(updateWithAttrs(`${BASE} 40 05 04 00000064 80 09 04 c0000201 80 0a 04 c0000201`), {
+      as4: true,
+      ebgp: true,
+    });
     assert.ok(r.ok && r.message.type === 2);
     assert.equal(r.action, DISCARD);
     assert.deepEqual(
@@ -491,36 +441,14 @@ describe("MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 7606 §5.3, §7.11)", () => {
   for (const [name, attrs, x] of cases) test(name, () => failing(updateWithAttrs(attrs), x));
 
   const disable: [string, string, string, number][] = [
-    [
-      "next hop length 5 for EVPN",
-      `90 0e 000a 0019 46 05 c000020101 00`,
-      "ERR_MP_NEXT_HOP_LENGTH",
-      25,
-    ],
-    [
-      "next hop overruns the attribute",
-      `90 0e 0006 0019 46 10 c0 00`,
-      "ERR_MP_NEXT_HOP_LENGTH",
-      25,
-    ],
-    [
-      "EVPN route overruns the attribute",
-      `90 0e 0014 0019 46 04 c0000201 00 03 11 ${RD} 0000`,
-      "ERR_EVPN_OVERRUN",
-      25,
-    ],
-    [
-      "IPv4 unicast prefix longer than 32",
-      `90 0e 000b 0001 01 04 c0000201 00 21 00`,
-      "ERR_MP_NLRI",
-      1,
-    ],
+    ["next hop length 5 for EVPN", `90 0e 000a 0019 46 05 c000020101 00`, "ERR_MP_NEXT_HOP_LENGTH", 25],
+    ["next hop overruns the attribute", `90 0e 0006 0019 46 10 c0 00`, "ERR_MP_NEXT_HOP_LENGTH", 25],
+    ["EVPN route overruns the attribute", `90 0e 0014 0019 46 04 c0000201 00 03 11 ${RD} 0000`, "ERR_EVPN_OVERRUN", 25],
+    ["IPv4 unicast prefix longer than 32", `90 0e 000b 0001 01 04 c0000201 00 21 00`, "ERR_MP_NLRI", 1],
     ["EVPN NLRI of one byte", `90 0e 000a 0019 46 04 c0000201 00 02`, "ERR_EVPN_TRUNCATED", 25],
   ];
   for (const [name, attrs, code, afi] of disable)
-    test(name, () =>
-      degraded(updateWithAttrs(`${BASE} ${attrs}`), { code, action: AFISAFI, notify: [3, 9], afi }),
-    );
+    test(name, () => degraded(updateWithAttrs(`${BASE} ${attrs}`), { code, action: AFISAFI, notify: [3, 9], afi }));
 
   test("the broken MP attribute is left out of the decoded UPDATE", () => {
     const r = decodeMessage(updateWithAttrs(`${BASE} 90 0e 000a 0019 46 05 c000020101 00`));

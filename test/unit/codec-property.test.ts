@@ -35,12 +35,8 @@ const rd = fc.oneof(
   fc.tuple(fc.integer({ min: 0x10000, max: 0xffffffff }), u16).map(([a, n]) => `${a}:${n}`),
   fc.tuple(u16, u16).map(([a, n]) => `${a}L:${n}`),
 );
-const prefix4 = fc
-  .tuple(fc.integer({ min: 0, max: 32 }), bytes(4))
-  .map(([l, b]) => `${formatIpv4(b, 0)}/${l}`);
-const prefix6 = fc
-  .tuple(fc.integer({ min: 0, max: 128 }), bytes(16))
-  .map(([l, b]) => `${formatIpv6(b, 0)}/${l}`);
+const prefix4 = fc.tuple(fc.integer({ min: 0, max: 32 }), bytes(4)).map(([l, b]) => `${formatIpv4(b, 0)}/${l}`);
+const prefix6 = fc.tuple(fc.integer({ min: 0, max: 128 }), bytes(16)).map(([l, b]) => `${formatIpv6(b, 0)}/${l}`);
 
 const route: fc.Arbitrary<EvpnRoute> = fc
   .oneof(
@@ -115,9 +111,7 @@ function evpnUpdate(routes: EvpnRoute[], communities: ExtCommunity[], nh: string
       { kind: "origin", flags: 0x40, origin: 0 },
       { kind: "as-path", flags: 0x40, segments: [] },
       { kind: "local-pref", flags: 0x40, localPref: 100 },
-      ...(communities.length
-        ? [{ kind: "ext-communities" as const, flags: 0xc0, communities }]
-        : []),
+      ...(communities.length ? [{ kind: "ext-communities" as const, flags: 0xc0, communities }] : []),
       {
         kind: "mp-reach",
         flags: 0x90,
@@ -159,10 +153,10 @@ describe("decoders never throw", () => {
   test("random path attribute fields", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (attrs, ebgp) => {
-        const r = decodeMessage(
-          updateWithAttrs(Array.from(attrs, (x) => x.toString(16).padStart(2, "0")).join("")),
-          { as4: true, ebgp },
-        );
+        const r = decodeMessage(updateWithAttrs(Array.from(attrs, (x) => x.toString(16).padStart(2, "0")).join("")), {
+          as4: true,
+          ebgp,
+        });
         if (r.ok) for (const e of r.errors) assert.ok(e.code.startsWith("ERR_"));
       }),
       { numRuns: RUNS * 5 },

@@ -35,15 +35,9 @@ describe("FRR notation", () => {
       label1: 10,
     });
     assert.equal(formatEvpnPrefix(r), "[2]:[0]:[48]:[02:00:00:00:01:01]:[32]:[198.51.100.101]");
-    assert.equal(
-      formatEvpnRoute(r),
-      "192.0.2.1:10 [2]:[0]:[48]:[02:00:00:00:01:01]:[32]:[198.51.100.101]",
-    );
+    assert.equal(formatEvpnRoute(r), "192.0.2.1:10 [2]:[0]:[48]:[02:00:00:00:01:01]:[32]:[198.51.100.101]");
     assert.equal(formatEvpnPrefix({ ...r, ip: undefined }), "[2]:[0]:[48]:[02:00:00:00:01:01]");
-    assert.equal(
-      formatEvpnPrefix({ ...r, ip: "2001:db8::1" }),
-      "[2]:[0]:[48]:[02:00:00:00:01:01]:[128]:[2001:db8::1]",
-    );
+    assert.equal(formatEvpnPrefix({ ...r, ip: "2001:db8::1" }), "[2]:[0]:[48]:[02:00:00:00:01:01]:[128]:[2001:db8::1]");
   });
   test("types 1, 3, 4, 5 and unknown", () => {
     const esi = "00:11:22:33:44:55:66:77:88:99";
@@ -76,17 +70,11 @@ describe("FRR notation", () => {
       }),
       "[5]:[0]:[24]:[203.0.113.0]",
     );
-    assert.equal(
-      formatEvpnPrefix({ routeType: "unknown", code: 9, value: Uint8Array.of(1, 2) }),
-      "[9]:[0102]",
-    );
+    assert.equal(formatEvpnPrefix({ routeType: "unknown", code: 9, value: Uint8Array.of(1, 2) }), "[9]:[0102]");
   });
   test("extended communities in words", () => {
     assert.equal(formatExtCommunity({ kind: "route-target", value: "65000:10" }), "RT:65000:10");
-    assert.equal(
-      formatExtCommunity({ kind: "mac-mobility", flags: 1, sequence: 3 }),
-      "MM:3, sticky MAC",
-    );
+    assert.equal(formatExtCommunity({ kind: "mac-mobility", flags: 1, sequence: 3 }), "MM:3, sticky MAC");
     assert.equal(formatExtCommunity({ kind: "encapsulation", tunnelType: 8 }), "ET:8");
     assert.equal(formatExtCommunity({ kind: "arp-nd", flags: 0x09 }), "ND:Router,Immutable");
   });
@@ -172,10 +160,7 @@ describe("helpers", () => {
       assert.equal(esi.slice(0, 2), `0${f.type}`);
       assert.deepEqual(describeEsi(esi), f);
     }
-    assert.equal(
-      makeEsi({ type: 4, routerId: "192.0.2.1", localDiscriminator: 7 }),
-      "04:c0:00:02:01:00:00:00:07:00",
-    );
+    assert.equal(makeEsi({ type: 4, routerId: "192.0.2.1", localDiscriminator: 7 }), "04:c0:00:02:01:00:00:00:07:00");
   });
   test("OPEN builder and capability helpers", () => {
     const open = makeOpen({
@@ -197,10 +182,7 @@ describe("helpers", () => {
     );
     assert.deepEqual(endOfRibFamily(endOfRib(25, 70)), { afi: 25, safi: 70 });
     assert.deepEqual(endOfRibFamily(endOfRib(1, 1)), { afi: 1, safi: 1 });
-    assert.equal(
-      endOfRibFamily({ type: 2, withdrawn: ["192.0.2.0/24"], attributes: [], nlri: [] }),
-      null,
-    );
+    assert.equal(endOfRibFamily({ type: 2, withdrawn: ["192.0.2.0/24"], attributes: [], nlri: [] }), null);
   });
   test("propagation sets the partial bit on unknown optional transitive attributes", () => {
     const out = attributesForPropagation([

@@ -210,11 +210,7 @@ describe("EVPN NLRI (RFC 7432 §7, RFC 9136 §3)", () => {
         label: 20,
       },
     ],
-    [
-      "unknown route type 9",
-      "09 03 aa bb cc",
-      { routeType: "unknown", code: 9, value: h("aabbcc") },
-    ],
+    ["unknown route type 9", "09 03 aa bb cc", { routeType: "unknown", code: 9, value: h("aabbcc") }],
   ];
   for (const [name, vec, expected] of cases) {
     test(name, () => {
@@ -262,11 +258,7 @@ const T3_ROUTE: EvpnRoute = {
 describe("path attributes", () => {
   const cases: [string, string, PathAttribute, CodecContext?][] = [
     ["ORIGIN IGP", "40 01 01 00", { kind: "origin", flags: 0x40, origin: 0 }],
-    [
-      "ORIGIN INCOMPLETE, extended length flag kept",
-      "50 01 0001 02",
-      { kind: "origin", flags: 0x50, origin: 2 },
-    ],
+    ["ORIGIN INCOMPLETE, extended length flag kept", "50 01 0001 02", { kind: "origin", flags: 0x50, origin: 2 }],
     ["AS_PATH empty", "40 02 00", { kind: "as-path", flags: 0x40, segments: [] }],
     [
       "AS_PATH 4-octet, AS_SEQUENCE + AS_SET",
@@ -318,11 +310,7 @@ describe("path attributes", () => {
       "c0 08 08 fde80064 ffffff01",
       { kind: "communities", flags: 0xc0, communities: [0xfde80064, 0xffffff01] },
     ],
-    [
-      "ORIGINATOR_ID",
-      "80 09 04 c0 00 02 01",
-      { kind: "originator-id", flags: 0x80, originatorId: "192.0.2.1" },
-    ],
+    ["ORIGINATOR_ID", "80 09 04 c0 00 02 01", { kind: "originator-id", flags: 0x80, originatorId: "192.0.2.1" }],
     [
       "CLUSTER_LIST",
       "80 0a 08 c0000202 c0000203",
@@ -490,8 +478,7 @@ describe("path attributes", () => {
       { kind: "unknown", flags: 0x80, code: 100, value: h("abcd") },
     ],
   ];
-  for (const [name, vec, expected, ctx] of cases)
-    test(name, () => attrRoundTrip(vec, expected, ctx));
+  for (const [name, vec, expected, ctx] of cases) test(name, () => attrRoundTrip(vec, expected, ctx));
 
   test("a value over 255 bytes gets the extended length flag when encoded", () => {
     const communities = Array.from({ length: 70 }, (_, i) => i);
@@ -508,24 +495,13 @@ describe("path attributes", () => {
     const w = new Writer(4);
     encodeAttribute(w, { kind: "origin", origin: 0 }, AS4);
     encodeAttribute(w, { kind: "med", med: 5 }, AS4);
-    encodeAttribute(
-      w,
-      { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: 10, endpoint: "192.0.2.1" },
-      AS4,
-    );
-    assert.equal(
-      hex(w.finish()),
-      norm("40 01 01 00 | 80 04 04 00000005 | c0 16 09 00 06 00000a c0000201"),
-    );
+    encodeAttribute(w, { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: 10, endpoint: "192.0.2.1" }, AS4);
+    assert.equal(hex(w.finish()), norm("40 01 01 00 | 80 04 04 00000005 | c0 16 09 00 06 00000a c0000201"));
   });
 
   test("4-octet ASes become AS_TRANS towards a 2-octet speaker (RFC 6793 §4.2.2)", () => {
     const w = new Writer(4);
-    encodeAttribute(
-      w,
-      { kind: "as-path", segments: [{ type: 2, asns: [4200000000, 65000] }] },
-      AS2,
-    );
+    encodeAttribute(w, { kind: "as-path", segments: [{ type: 2, asns: [4200000000, 65000] }] }, AS2);
     assert.equal(hex(w.finish()), norm("40 02 06 02 02 5ba0 fde8"));
   });
 });
@@ -545,10 +521,7 @@ describe("messages", () => {
       "OPEN with one parameter per capability",
       msg(1, "04 5ba0 005a c0000201 10 | 02 06 41 04 fa56ea00 | 02 06 01 04 0019 00 46"),
     ],
-    [
-      "NOTIFICATION Cease/Administrative Shutdown with communication",
-      msg(3, "06 02 0b 6d61696e74656e616e6365"),
-    ],
+    ["NOTIFICATION Cease/Administrative Shutdown with communication", msg(3, "06 02 0b 6d61696e74656e616e6365")],
     ["NOTIFICATION Hold Timer Expired", msg(3, "04 00")],
     ["NOTIFICATION UPDATE error with data", msg(3, "03 05 40 01 02 0000")],
     ["ROUTE-REFRESH", msg(5, "0019 00 46")],
@@ -617,9 +590,7 @@ describe("messages", () => {
   });
 
   test("UPDATE with IPv4 NLRI decodes to prefixes", () => {
-    const r = decodeMessage(
-      msg(2, "0004 18 c63364 | 000e | 40 01 01 00 | 40 02 00 | 40 03 04 c0000201 | 18 cb0071"),
-    );
+    const r = decodeMessage(msg(2, "0004 18 c63364 | 000e | 40 01 01 00 | 40 02 00 | 40 03 04 c0000201 | 18 cb0071"));
     assert.ok(r.ok && r.message.type === 2);
     assert.deepEqual(r.message.withdrawn, ["198.51.100.0/24"]);
     assert.deepEqual(r.message.nlri, ["203.0.113.0/24"]);
