@@ -2,24 +2,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { requireTools } from "../helpers/env.js";
+import { h } from "../helpers/hex.js";
 import { all, dissectBgp, type FieldMap, first, formatRd } from "../helpers/tshark.js";
 
 const TOOLS = ["tshark", "text2pcap"];
 
-function hex(s: string): Uint8Array {
-  const clean = s.replace(/[\s|]/g, "");
-  assert.equal(clean.length % 2, 0, `odd hex string: ${s}`);
-  return Uint8Array.from(clean.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
-}
+const hex = h;
 
 function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 function u16(n: number): Uint8Array {

@@ -343,16 +343,6 @@ function hexDump(frames: Uint8Array[]): string {
   return `${lines.join("\n")}\n`;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 async function run(cmd: string, args: string[], timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<string> {
   try {
     const { stdout } = await execFileAsync(cmd, args, {
@@ -381,7 +371,7 @@ export async function dissectBgp(
   const port = opts.port ?? 179;
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const groups = messages.map((m) => (m instanceof Uint8Array ? [m] : m));
-  const payloads = groups.map(concat);
+  const payloads = groups.map((g) => Buffer.concat(g));
   payloads.forEach((p, i) => {
     if (p.length === 0) throw new Error(`frame ${i + 1}: no bytes`);
     if (p.length > MAX_FRAME_PAYLOAD) throw new Error(`frame ${i + 1}: ${p.length} bytes too big`);
