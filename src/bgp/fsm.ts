@@ -320,6 +320,8 @@ export class Fsm {
           default:
             return this.fsmError(FsmSub.UNEXPECTED_IN_ESTABLISHED, m);
         }
+      default:
+        return; // no connection: data() drops bytes in these states
     }
   }
 
