@@ -120,6 +120,11 @@ export class Peer {
     return this.primary.fsm.state;
   }
 
+  /** The connection the session runs on (or is being set up on). */
+  get sessionConn(): number | undefined {
+    return this.primary.conn;
+  }
+
   get negotiated(): Negotiated | undefined {
     return this.primary.fsm.state === "Established" ? this.primary.fsm.negotiated : undefined;
   }

@@ -1,8 +1,17 @@
 // IPv4, IPv6 and MAC addresses: wire bytes <-> the text operators use. Hand-written so the codec
 // needs no node:net; formatting is on the per-route hot path, so it avoids intermediate arrays.
 
+const DEC: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/**
+ * Dotted quad. V8 keeps a concatenation of 13 or more characters as a tree of pieces; reading a
+ * character flattens it in place, so that a retained address costs one string (this runs once
+ * per decoded route).
+ */
 export function formatIpv4(b: Uint8Array, o: number): string {
-  return `${b[o]}.${b[o + 1]}.${b[o + 2]}.${b[o + 3]}`;
+  const s = `${DEC[b[o]!]}.${DEC[b[o + 1]!]}.${DEC[b[o + 2]!]}.${DEC[b[o + 3]!]}`;
+  if (s.length >= 13) s.charCodeAt(0);
+  return s;
 }
 
 /** RFC 5952 §4 canonical text: lowercase, no leading zeros, the longest run (≥2) of zero groups as "::". */

@@ -18,7 +18,7 @@ export class Writer {
   pos = 0;
 
   constructor(initial = 512) {
-    this.buf = new Uint8Array(initial);
+    this.buf = new Uint8Array(Math.max(16, initial));
   }
 
   ensure(n: number): void {

@@ -277,6 +277,7 @@ export function encodeEvpnRoute(w: Writer, r: EvpnRoute): void {
   const v = p + 2;
   let len: number;
   if (r.routeType === "unknown") {
+    if (r.value.length > 255) throw encErr(r, `value of ${r.value.length} bytes (at most 255)`);
     w.u8(r.code);
     w.u8(r.value.length);
     w.bytes(r.value);
@@ -329,7 +330,8 @@ export function encodeEvpnRoute(w: Writer, r: EvpnRoute): void {
       if (!encodeEsiInto(r.esi, b, v + 8)) throw encErr(r, `ESI "${r.esi}"`);
       put32(b, v + 18, r.ethernetTag);
       const slash = r.prefix.indexOf("/");
-      const plen = Number(r.prefix.slice(slash + 1));
+      const plenText = r.prefix.slice(slash + 1);
+      const plen = /^\d{1,3}$/.test(plenText) ? Number(plenText) : -1;
       const ipLen = slash > 0 ? putIp(r.prefix.slice(0, slash), b, v + 23) : 0;
       if (ipLen === 0 || !Number.isInteger(plen) || plen < 0 || plen > ipLen * 8)
         throw encErr(r, `prefix "${r.prefix}"`);

@@ -35,7 +35,8 @@ export function decodePrefixes(
 /** Appends one prefix ("198.51.100.0/24", "2001:db8::/32"). Throws EncodeError. */
 export function encodePrefix(w: Writer, prefix: string, addrLen: 4 | 16): void {
   const slash = prefix.indexOf("/");
-  const bits = Number(prefix.slice(slash + 1));
+  const bitsText = prefix.slice(slash + 1);
+  const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
   const tmp = new Uint8Array(16);
   const addr = prefix.slice(0, slash);
   const ok = slash > 0 && (addrLen === 4 ? parseIpv4Into(addr, tmp, 0) : parseIpv6Into(addr, tmp, 0));

@@ -602,3 +602,30 @@ describe("messages", () => {
     assert.deepEqual(r.message, { type: 5, afi: 25, safi: 70, subtype: 1 });
   });
 });
+
+describe("encoder input checks", () => {
+  test("a Writer of size 0 grows", () => {
+    const w = new Writer(0);
+    w.u32(1);
+    assert.equal(hex(w.finish()), "00000001");
+  });
+  test("an unknown route type longer than 255 bytes is refused", () => {
+    assert.throws(
+      () => encodeEvpnRoute(new Writer(), { routeType: "unknown", code: 9, value: new Uint8Array(256) }),
+      /at most 255/,
+    );
+  });
+  test("prefixes without a length are refused", () => {
+    const r: EvpnRoute = {
+      routeType: 5,
+      rd: "192.0.2.1:1",
+      esi: ESI0,
+      ethernetTag: 0,
+      prefix: "203.0.113.0/",
+      gateway: "0.0.0.0",
+      label: 1,
+    };
+    assert.throws(() => encodeEvpnRoute(new Writer(), r), /prefix/);
+    assert.throws(() => encodeMessage({ type: 2, withdrawn: [], attributes: [], nlri: ["203.0.113.0/"] }), /prefix/);
+  });
+});

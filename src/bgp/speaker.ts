@@ -1,0 +1,564 @@
+// The BGP speaker's I/O layer: drives the pure peer controllers with node:net sockets and timers,
+// feeds the RIB, and sends the Adj-RIB-Out with back-pressure. Everything protocol-related is
+// decided in peer.ts, fsm.ts, rib.ts and adj-rib-out.ts; this file only moves bytes and time.
+
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import {
+  type AfiSafi,
+  describeNotification,
+  encodeMessage,
+  endOfRib,
+  type EvpnRoute,
+  type PathAttribute,
+} from "../codec/index.js";
+import type { Logger } from "../log.js";
+import { silentLogger } from "../log.js";
+import { AdjRibOut, type OutAttrs } from "./adj-rib-out.js";
+import type { GracefulRestartConfig, LocalSpeaker, Negotiated } from "./negotiate.js";
+import { digestAttributes, type PathAttrs } from "./path-attrs.js";
+import { Peer, PEER_DEFAULTS, type PeerAction, type PeerConfig, type PeerCounters } from "./peer.js";
+import { type PeerRef, Rib, type RibChange } from "./rib.js";
+import { evpnRouteKey } from "./route-key.js";
+
+export const EVPN: AfiSafi = { afi: 25, safi: 70 };
+
+export interface NeighborConfig extends Partial<Omit<PeerConfig, "address" | "peerAs">> {
+  address: string;
+  peerAs: number;
+  /** TCP port of the peer (179). */
+  port?: number;
+  /** Source address for our connections. */
+  localAddress?: string;
+  description?: string;
+}
+
+export interface SpeakerOptions {
+  routerId: string;
+  localAs: number;
+  clusterId?: string;
+  /** Listen for peers' connections; omit to listen nowhere. */
+  listen?: { address?: string; port?: number };
+  families?: AfiSafi[];
+  /** Advertise graceful restart (RFC 4724) so that peers keep our routes while we restart. */
+  gracefulRestart?: GracefulRestartConfig;
+  /** Coalescing window (ms) between a local route change and the UPDATEs it causes. */
+  updateDelayMs?: number;
+  neighbors: NeighborConfig[];
+  logger?: Logger;
+}
+
+export interface NeighborStatus {
+  address: string;
+  description?: string;
+  peerAs: number;
+  state: string;
+  negotiated?: Negotiated;
+  counters: PeerCounters;
+  rib: { received: number; accepted: number; withdrawn: number; rejectedLoop: number; stale: number };
+  advertised: number;
+  pendingUpdates: number;
+}
+
+export type SpeakerListener = (changes: readonly RibChange[]) => void;
+
+interface Neighbor {
+  cfg: NeighborConfig;
+  peer: Peer;
+  sockets: Map<number, net.Socket>;
+  timer: NodeJS.Timeout | undefined;
+  flushTimer: NodeJS.Timeout | undefined;
+  ref: PeerRef | undefined;
+  adjOut: AdjRibOut | undefined;
+  /** The initial table is being sent; End-of-RIB follows it (RFC 4724 §2). */
+  eorPending: boolean;
+  /** Enhanced route refresh: EoRR follows the re-advertisement (RFC 7313 §4). */
+  eorrPending: AfiSafi[];
+  blocked: boolean;
+}
+
+const now = (): number => performance.now();
+
+function normalizeAddress(a: string | undefined): string {
+  if (a === undefined) return "";
+  return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
+}
+
+export class Speaker {
+  readonly rib: Rib;
+  readonly log: Logger;
+  readonly stats = { unconfiguredConnections: 0 };
+  private readonly opts: SpeakerOptions;
+  private readonly local: LocalSpeaker;
+  private readonly neighbors = new Map<string, Neighbor>();
+  private readonly localRoutes = new Map<string, { route: EvpnRoute; attrs: OutAttrs }>();
+  private readonly digests = new WeakMap<OutAttrs, PathAttrs>();
+  private readonly ebgpVariants = new WeakMap<OutAttrs, OutAttrs>();
+  private readonly listeners = new Set<SpeakerListener>();
+  private server: net.Server | undefined;
+
+  constructor(opts: SpeakerOptions) {
+    this.opts = opts;
+    this.log = opts.logger ?? silentLogger();
+    this.local = {
+      localAs: opts.localAs,
+      routerId: opts.routerId,
+      holdTime: PEER_DEFAULTS.holdTime,
+      families: opts.families ?? [EVPN],
+      ...(opts.gracefulRestart ? { gracefulRestart: opts.gracefulRestart } : {}),
+    };
+    this.rib = new Rib({
+      routerId: opts.routerId,
+      localAs: opts.localAs,
+      ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
+    });
+    for (const n of opts.neighbors) this.addNeighbor(n);
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    if (this.opts.listen) await this.listen(this.opts.listen.address, this.opts.listen.port ?? 179);
+    for (const n of this.neighbors.values()) this.run(n, n.peer.start(now()));
+  }
+
+  /** The port we listen on (useful with port 0). */
+  get listenPort(): number | undefined {
+    const a = this.server?.address();
+    return a && typeof a === "object" ? a.port : undefined;
+  }
+
+  /**
+   * Stops every session with Cease / Administrative Shutdown (RFC 4486, RFC 9003 communication)
+   * and waits for the NOTIFICATIONs to leave, at most `timeoutMs`.
+   */
+  async stop(communication?: string, timeoutMs = 1500): Promise<void> {
+    const sockets: net.Socket[] = [];
+    for (const n of this.neighbors.values()) {
+      sockets.push(...n.sockets.values());
+      this.run(n, n.peer.stop(now(), communication));
+      this.clearTimers(n);
+    }
+    const server = this.server;
+    this.server = undefined;
+    await Promise.all([
+      ...sockets.map((s) => closedWithin(s, timeoutMs)),
+      server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(),
+    ]);
+  }
+
+  addNeighbor(cfg: NeighborConfig): void {
+    if (this.neighbors.has(cfg.address)) throw new Error(`neighbor ${cfg.address} already configured`);
+    const pc: PeerConfig = { ...PEER_DEFAULTS, ...stripUndefined(cfg), address: cfg.address, peerAs: cfg.peerAs };
+    const n: Neighbor = {
+      cfg,
+      peer: new Peer(pc, this.local),
+      sockets: new Map(),
+      timer: undefined,
+      flushTimer: undefined,
+      ref: undefined,
+      adjOut: undefined,
+      eorPending: false,
+      eorrPending: [],
+      blocked: false,
+    };
+    this.neighbors.set(cfg.address, n);
+  }
+
+  /** Administratively removes a neighbour: Cease / Peer De-configured, routes withdrawn. */
+  removeNeighbor(address: string): void {
+    const n = this.neighbors.get(address);
+    if (!n) return;
+    this.run(n, n.peer.stop(now()));
+    this.clearTimers(n);
+    this.neighbors.delete(address);
+    this.emit(this.rib.withdrawAll(address));
+  }
+
+  startNeighbor(address: string): void {
+    const n = this.neighbors.get(address);
+    if (n) this.run(n, n.peer.start(now()));
+  }
+
+  // ---- local routes -----------------------------------------------------------------------
+
+  /** Announces (or replaces) a local route. Share one OutAttrs object between routes with equal attributes. */
+  announce(route: EvpnRoute, attrs: OutAttrs): void {
+    const key = evpnRouteKey(route);
+    this.localRoutes.set(key, { route, attrs });
+    this.emit(this.rib.addLocal(route, this.digest(attrs)));
+    for (const n of this.neighbors.values())
+      if (n.adjOut) {
+        n.adjOut.announce(route, this.outAttrsFor(n, attrs), key);
+        this.scheduleFlush(n);
+      }
+  }
+
+  withdraw(route: EvpnRoute): void {
+    const key = evpnRouteKey(route);
+    if (!this.localRoutes.delete(key)) return;
+    this.emit(this.rib.withdrawLocal(route));
+    for (const n of this.neighbors.values())
+      if (n.adjOut) {
+        n.adjOut.withdraw(route, key);
+        this.scheduleFlush(n);
+      }
+  }
+
+  /** Every local route, as announced. */
+  localTable(): IterableIterator<{ route: EvpnRoute; attrs: OutAttrs }> {
+    return this.localRoutes.values();
+  }
+
+  /** Subscribes to changes of best paths in the Loc-RIB. Returns the unsubscribe function. */
+  subscribe(fn: SpeakerListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  status(): NeighborStatus[] {
+    return [...this.neighbors.values()].map((n) => {
+      const c = this.rib.counters(n.cfg.address);
+      const neg = n.peer.negotiated;
+      return {
+        address: n.cfg.address,
+        ...(n.cfg.description ? { description: n.cfg.description } : {}),
+        peerAs: n.cfg.peerAs,
+        state: n.peer.state,
+        ...(neg ? { negotiated: neg } : {}),
+        counters: n.peer.counters,
+        rib: {
+          received: c?.paths ?? 0,
+          accepted: c?.accepted ?? 0,
+          withdrawn: c?.withdrawn ?? 0,
+          rejectedLoop: c?.rejectedLoop ?? 0,
+          stale: c?.stale ?? 0,
+        },
+        advertised: n.adjOut?.size ?? 0,
+        pendingUpdates: n.adjOut?.pendingCount ?? 0,
+      };
+    });
+  }
+
+  /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918). */
+  requestRefresh(address: string, family: AfiSafi = EVPN): void {
+    const n = this.neighbors.get(address);
+    if (n) this.run(n, n.peer.sendRouteRefresh(family.afi, family.safi, 0, now()));
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private emit(changes: RibChange[]): void {
+    if (changes.length === 0) return;
+    for (const fn of this.listeners) fn(changes);
+  }
+
+  private digest(attrs: OutAttrs): PathAttrs {
+    let d = this.digests.get(attrs);
+    if (!d) {
+      d = digestAttributes(attrs.attributes, attrs.nextHop);
+      this.digests.set(attrs, d);
+    }
+    return d;
+  }
+
+  /** eBGP: our AS in front of the AS_PATH, no LOCAL_PREF (RFC 4271 §5.1.2, §5.1.5). */
+  private outAttrsFor(n: Neighbor, attrs: OutAttrs): OutAttrs {
+    if (!n.peer.negotiated?.ebgp) return attrs;
+    let v = this.ebgpVariants.get(attrs);
+    if (!v) {
+      const out: PathAttribute[] = [];
+      let sawPath = false;
+      for (const a of attrs.attributes) {
+        if (a.kind === "local-pref") continue;
+        if (a.kind === "as-path") {
+          sawPath = true;
+          const first = a.segments[0];
+          const segments =
+            first && first.type === 2 && first.asns.length < 255
+              ? [{ type: 2, asns: [this.opts.localAs, ...first.asns] }, ...a.segments.slice(1)]
+              : [{ type: 2, asns: [this.opts.localAs] }, ...a.segments];
+          out.push({ kind: "as-path", segments });
+        } else out.push(a);
+      }
+      if (!sawPath) out.unshift({ kind: "as-path", segments: [{ type: 2, asns: [this.opts.localAs] }] });
+      v = { nextHop: attrs.nextHop, attributes: out };
+      this.ebgpVariants.set(attrs, v);
+    }
+    return v;
+  }
+
+  private async listen(address: string | undefined, port: number): Promise<void> {
+    const server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: address, port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    server.on("error", (e) => this.log.error({ err: e }, "listener error"));
+    this.log.info({ address: address ?? "*", port: this.listenPort }, "listening for BGP connections");
+  }
+
+  private accept(sock: net.Socket): void {
+    const remote = normalizeAddress(sock.remoteAddress);
+    const n = this.neighbors.get(remote);
+    if (!n) {
+      this.stats.unconfiguredConnections++;
+      this.log.warn({ remote, remotePort: sock.remotePort }, "connection from an unconfigured address closed");
+      sock.destroy();
+      return;
+    }
+    sock.setNoDelay(true);
+    const { conn, actions } = n.peer.incoming(now());
+    this.bind(n, conn, sock, true);
+    this.run(n, actions);
+  }
+
+  private bind(n: Neighbor, conn: number, sock: net.Socket, connected: boolean): void {
+    n.sockets.set(conn, sock);
+    let up = connected;
+    let lastError = "";
+    sock.on("connect", () => {
+      up = true;
+      this.run(n, n.peer.connected(conn, now()));
+    });
+    sock.on("data", (chunk: Buffer) => this.run(n, n.peer.data(conn, chunk, now())));
+    sock.on("error", (e) => {
+      lastError = e.message;
+    });
+    sock.on("close", () => {
+      // Closed by us: the FSM already knows.
+      if (n.sockets.get(conn) !== sock) return;
+      n.sockets.delete(conn);
+      const reason = lastError || "closed by peer";
+      this.run(n, up ? n.peer.closed(conn, reason, now()) : n.peer.connectFailed(conn, reason, now()));
+    });
+  }
+
+  private run(n: Neighbor, actions: PeerAction[]): void {
+    for (const a of actions) this.act(n, a);
+    this.schedule(n);
+  }
+
+  private act(n: Neighbor, a: PeerAction): void {
+    const id = n.cfg.address;
+    switch (a.type) {
+      case "connect": {
+        const sock = net.connect({
+          host: n.cfg.address,
+          port: n.cfg.port ?? 179,
+          ...(n.cfg.localAddress ? { localAddress: n.cfg.localAddress } : {}),
+          noDelay: true,
+        });
+        this.bind(n, a.conn, sock, false);
+        return;
+      }
+      case "close": {
+        const sock = n.sockets.get(a.conn);
+        if (!sock) return;
+        n.sockets.delete(a.conn);
+        sock.end(); // lets a NOTIFICATION written just before leave first
+        setTimeout(() => sock.destroy(), 1000).unref();
+        return;
+      }
+      case "write": {
+        const sock = n.sockets.get(a.conn);
+        if (!sock || sock.destroyed) return;
+        if (!sock.write(a.bytes) && a.conn === n.peer.sessionConn && !n.blocked) {
+          // Back-pressure: stop producing UPDATEs until the socket drains.
+          n.blocked = true;
+          sock.once("drain", () => {
+            n.blocked = false;
+            this.flush(n);
+          });
+        }
+        return;
+      }
+      case "state":
+        this.log.info({ peer: id, from: a.from, to: a.to, reason: a.reason }, `peer ${id} ${a.from} -> ${a.to}`);
+        return;
+      case "established":
+        return this.established(n, a.negotiated);
+      case "down":
+        this.log.warn(
+          { peer: id, cause: a.cause, reason: a.reason, gracefulRestart: a.gracefulRestart },
+          `session with ${id} down`,
+        );
+        n.adjOut = undefined;
+        n.eorPending = false;
+        n.eorrPending = [];
+        n.blocked = false;
+        if (n.flushTimer) clearTimeout(n.flushTimer);
+        n.flushTimer = undefined;
+        return;
+      case "update":
+        return this.inbound(n, a.update.attributes, a.action, a.errors.length);
+      case "end-of-rib":
+        this.log.info({ peer: id, afi: a.afi, safi: a.safi }, `End-of-RIB from ${id}`);
+        return;
+      case "route-refresh":
+        return this.refresh(n, a.message.afi, a.message.safi, a.message.subtype);
+      case "notification-sent":
+        this.log.warn(
+          { peer: id, code: a.message.code, subcode: a.message.subcode, error: a.error?.code },
+          `NOTIFICATION sent to ${id}: ${describeNotification(a.message)}${a.error ? ` (${a.error.message})` : ""}`,
+        );
+        return;
+      case "notification-received":
+        this.log.warn(
+          { peer: id, code: a.message.code, subcode: a.message.subcode },
+          `NOTIFICATION received from ${id}: ${describeNotification(a.message)}`,
+        );
+        return;
+      case "flush":
+        this.emit(this.rib.withdrawAll(id));
+        return;
+      case "stale":
+        this.rib.markStale(id);
+        this.log.info({ peer: id, families: a.families }, `keeping routes of ${id} as stale (graceful restart)`);
+        return;
+      case "sweep-stale": {
+        const changes = this.rib.sweepStale(id);
+        this.log.info({ peer: id, removed: changes.length, reason: a.reason }, `stale routes of ${id} swept`);
+        this.emit(changes);
+        return;
+      }
+      case "connection-refused":
+        this.log.info({ peer: id, reason: a.reason }, `connection from ${id} refused`);
+        return;
+    }
+  }
+
+  private established(n: Neighbor, neg: Negotiated): void {
+    const id = n.cfg.address;
+    n.ref = { id, address: id, routerId: neg.peerRouterId, asn: neg.peerAs, ebgp: neg.ebgp };
+    this.log.info(
+      {
+        peer: id,
+        peerAs: neg.peerAs,
+        holdTime: neg.holdTime,
+        families: neg.families,
+        gracefulRestart: !!neg.peerGracefulRestart,
+      },
+      `session with ${id} established`,
+    );
+    n.adjOut = new AdjRibOut({
+      ctx: { as4: neg.as4, extendedMessage: neg.extendedMessage },
+      maxMessageSize: neg.maxMessageSize,
+    });
+    for (const [key, { route, attrs }] of this.localRoutes) n.adjOut.announce(route, this.outAttrsFor(n, attrs), key);
+    n.eorPending = true;
+    this.flush(n);
+  }
+
+  private inbound(n: Neighbor, attributes: readonly PathAttribute[], action: string | null, errors: number): void {
+    if (!n.ref) return;
+    let announced: EvpnRoute[] = [];
+    let withdrawn: EvpnRoute[] = [];
+    let nextHop = "";
+    for (const a of attributes) {
+      if (a.kind === "mp-reach" && a.nlri.family === "evpn") {
+        announced = a.nlri.routes;
+        nextHop = a.nextHop[0] ?? "";
+      } else if (a.kind === "mp-unreach" && a.nlri.family === "evpn") withdrawn = a.nlri.routes;
+    }
+    if (action === "treat-as-withdraw") {
+      // RFC 7606 §2: the UPDATE's routes are withdrawn as if listed in a withdrawal.
+      this.log.warn({ peer: n.cfg.address, routes: announced.length, errors }, "malformed UPDATE treated as withdraw");
+      withdrawn = withdrawn.length ? withdrawn.concat(announced) : announced;
+      announced = [];
+    }
+    // RFC 7606 §5.4: EVPN route types we do not know are discarded.
+    if (announced.some((r) => r.routeType === "unknown"))
+      announced = announced.filter((r) => r.routeType !== "unknown");
+    if (withdrawn.some((r) => r.routeType === "unknown"))
+      withdrawn = withdrawn.filter((r) => r.routeType !== "unknown");
+    if (announced.length === 0 && withdrawn.length === 0) return;
+    this.emit(this.rib.applyUpdate(n.ref, announced, digestAttributes(attributes, nextHop), withdrawn));
+  }
+
+  private refresh(n: Neighbor, afi: number, safi: number, subtype: number): void {
+    if (!n.adjOut || subtype !== 0) return; // BoRR/EoRR from the peer need no answer (RFC 7313 §4)
+    this.log.info({ peer: n.cfg.address, afi, safi }, `ROUTE-REFRESH from ${n.cfg.address}: re-sending our routes`);
+    if (n.peer.negotiated?.enhancedRouteRefresh) {
+      this.run(n, n.peer.sendRouteRefresh(afi, safi, 1, now())); // BoRR
+      n.eorrPending.push({ afi, safi });
+    }
+    n.adjOut.resendAll();
+    this.flush(n);
+  }
+
+  private scheduleFlush(n: Neighbor): void {
+    if (n.flushTimer || n.blocked) return;
+    n.flushTimer = setTimeout(() => {
+      n.flushTimer = undefined;
+      this.flush(n);
+    }, this.opts.updateDelayMs ?? 10);
+  }
+
+  /** Sends pending UPDATEs while the socket takes them; End-of-RIB / EoRR once all are out. */
+  private flush(n: Neighbor): void {
+    const out = n.adjOut;
+    if (!out || n.blocked || n.peer.state !== "Established") return;
+    while (out.hasPending()) {
+      const msgs = out.drain(64);
+      if (msgs.length === 0) break;
+      this.run(n, n.peer.sendUpdates(msgs, now()));
+      if (n.blocked || n.adjOut !== out) return;
+    }
+    if (n.eorPending) {
+      n.eorPending = false;
+      const neg = n.peer.negotiated!;
+      this.run(
+        n,
+        n.peer.sendUpdates(
+          neg.families.map((f) => encodeMessage(endOfRib(f.afi, f.safi), { as4: neg.as4 })),
+          now(),
+        ),
+      );
+    }
+    for (const f of n.eorrPending.splice(0)) this.run(n, n.peer.sendRouteRefresh(f.afi, f.safi, 2, now()));
+  }
+
+  private schedule(n: Neighbor): void {
+    if (n.timer) clearTimeout(n.timer);
+    n.timer = undefined;
+    const d = n.peer.nextDeadline();
+    if (d === undefined) return;
+    n.timer = setTimeout(
+      () => {
+        n.timer = undefined;
+        this.run(n, n.peer.tick(now()));
+      },
+      Math.max(0, Math.ceil(d - now())),
+    );
+  }
+
+  private clearTimers(n: Neighbor): void {
+    if (n.timer) clearTimeout(n.timer);
+    if (n.flushTimer) clearTimeout(n.flushTimer);
+    n.timer = n.flushTimer = undefined;
+  }
+}
+
+function closedWithin(sock: net.Socket, ms: number): Promise<void> {
+  if (sock.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      sock.destroy();
+      resolve();
+    }, ms);
+    t.unref();
+    sock.once("close", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

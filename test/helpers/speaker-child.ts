@@ -1,0 +1,85 @@
+// Runs a Speaker in its own process (started inside a lab namespace with `ip netns exec`) and
+// serves the in-process API over stdin/stdout, one JSON object per line:
+//   {"id":1,"cmd":"announce","routes":[...],"attrs":{...}}  -> {"id":1,"ok":true}
+//   {"id":2,"cmd":"withdraw","routes":[...]}
+//   {"id":3,"cmd":"status"}                                  -> {"id":3,"ok":true,"result":[...]}
+//   {"id":4,"cmd":"rib"}                                     -> every Loc-RIB path
+//   {"id":5,"cmd":"refresh","peer":"192.0.2.2"}
+//   {"id":6,"cmd":"stop","communication":"..."}              -> stops and exits 0
+// Logs (pino JSON) go to stderr. Usage: node speaker-child.js '<SpeakerOptions as JSON>'
+import { createInterface } from "node:readline";
+import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
+import { Speaker, type SpeakerOptions } from "../../src/bgp/speaker.js";
+import type { EvpnRoute } from "../../src/codec/index.js";
+import { createLogger } from "../../src/log.js";
+import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
+
+const opts = JSON.parse(process.argv[2] ?? "{}") as SpeakerOptions;
+const speaker = new Speaker({ ...opts, logger: createLogger({ level: "debug", destination: process.stderr }) });
+const shared = new Map<string, OutAttrs>();
+
+function reply(id: unknown, body: object): void {
+  process.stdout.write(`${JSON.stringify(toJsonSafe({ id, ...body }))}\n`);
+}
+
+await speaker.start();
+reply(0, { ok: true, ready: true, listenPort: speaker.listenPort });
+
+createInterface({ input: process.stdin }).on("line", (line) => {
+  let req: { id?: unknown; cmd?: string; [k: string]: unknown };
+  try {
+    req = fromJsonSafe(JSON.parse(line)) as typeof req;
+  } catch (e) {
+    reply(null, { ok: false, error: String(e) });
+    return;
+  }
+  void (async () => {
+    try {
+      switch (req.cmd) {
+        case "announce": {
+          // Routes sent with the same attrs text share one OutAttrs object, as a real caller would.
+          const text = JSON.stringify(req["attrs"]);
+          let attrs = shared.get(text);
+          if (!attrs) shared.set(text, (attrs = req["attrs"] as OutAttrs));
+          for (const r of req["routes"] as EvpnRoute[]) speaker.announce(r, attrs);
+          return reply(req.id, { ok: true });
+        }
+        case "withdraw":
+          for (const r of req["routes"] as EvpnRoute[]) speaker.withdraw(r);
+          return reply(req.id, { ok: true });
+        case "status":
+          return reply(req.id, { ok: true, result: speaker.status() });
+        case "rib":
+          return reply(req.id, {
+            ok: true,
+            result: [...speaker.rib.locRib()].flatMap((d) =>
+              d.paths.map((p) => ({
+                route: p.route,
+                nextHop: p.attrs.nextHop,
+                attributes: p.attrs.attributes,
+                source: p.source === "local" ? "local" : p.source.id,
+                stale: p.stale,
+                best: p === d.best,
+              })),
+            ),
+          });
+        case "refresh":
+          speaker.requestRefresh(req["peer"] as string);
+          return reply(req.id, { ok: true });
+        case "stop":
+          await speaker.stop(req["communication"] as string | undefined);
+          reply(req.id, { ok: true });
+          process.exit(0);
+          return;
+        default:
+          return reply(req.id, { ok: false, error: `unknown command ${req.cmd}` });
+      }
+    } catch (e) {
+      reply(req.id, { ok: false, error: e instanceof Error ? e.message : String(e) });
+    }
+  })();
+});
+
+process.on("SIGTERM", () => {
+  void speaker.stop("SIGTERM").then(() => process.exit(0));
+});
