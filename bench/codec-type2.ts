@@ -32,7 +32,7 @@ function route(i: number): EvpnMacIp {
     esi: "00:00:00:00:00:00:00:00:00:00",
     ethernetTag: 0,
     mac: `02:00:${HEX((i >>> 24) & 0xff)}:${HEX((i >>> 16) & 0xff)}:${HEX((i >>> 8) & 0xff)}:${HEX(i & 0xff)}`,
-    ip: `198.51.${100 + ((i >>> 8) & 3)}.${i & 0xff}`,
+    ip: `198.51.100.${i & 0xff}`,
     label1: 10,
     label2: undefined,
   };

@@ -50,7 +50,7 @@ function route(i: number): EvpnRoute {
   return macIpRoute({
     rd: `192.0.2.${1 + vtep}:10`,
     mac: `02:00:${HEX((i >>> 24) & 0xff)}:${HEX((i >>> 16) & 0xff)}:${HEX((i >>> 8) & 0xff)}:${HEX(i & 0xff)}`,
-    ip: `198.51.${100 + ((i >>> 8) & 3)}.${i & 0xff}`,
+    ip: `198.51.100.${i & 0xff}`,
     label1: 10,
   });
 }

@@ -6,11 +6,14 @@
 //   {"id":4,"cmd":"rib"}                                     -> every Loc-RIB path
 //   {"id":5,"cmd":"refresh","peer":"192.0.2.2"}
 //   {"id":6,"cmd":"stop","communication":"..."}              -> stops and exits 0
+//   {"id":7,"cmd":"memory"}                                  -> process.memoryUsage() after a GC
+//   {"id":8,"cmd":"generate","count":N,"vtep":"192.0.2.9","vni":10} -> announces N type-2 routes
+//      (MAC + IPv4) made here, for benchmarks: no JSON per route on the pipe
 // Logs (pino JSON) go to stderr. Usage: node speaker-child.js '<SpeakerOptions as JSON>'
 import { createInterface } from "node:readline";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { Speaker, type SpeakerOptions } from "../../src/bgp/speaker.js";
-import type { EvpnRoute } from "../../src/codec/index.js";
+import { encapsulation, type EvpnRoute, macIpRoute, routeTarget } from "../../src/codec/index.js";
 import { createLogger } from "../../src/log.js";
 import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
 
@@ -63,6 +66,38 @@ createInterface({ input: process.stdin }).on("line", (line) => {
               })),
             ),
           });
+        case "memory": {
+          const gc = (globalThis as { gc?: () => void }).gc;
+          if (gc) gc();
+          return reply(req.id, { ok: true, result: process.memoryUsage() });
+        }
+        case "generate": {
+          const count = req["count"] as number;
+          const vtep = req["vtep"] as string;
+          const vni = req["vni"] as number;
+          const attrs: OutAttrs = {
+            nextHop: vtep,
+            attributes: [
+              { kind: "origin", origin: 0 },
+              { kind: "as-path", segments: [] },
+              { kind: "local-pref", localPref: 100 },
+              { kind: "ext-communities", communities: [routeTarget(`${opts.localAs}:${vni}`), encapsulation()] },
+            ],
+          };
+          const h = (v: number) => v.toString(16).padStart(2, "0");
+          const t0 = performance.now();
+          for (let i = 0; i < count; i++)
+            speaker.announce(
+              macIpRoute({
+                rd: `${vtep}:${vni}`,
+                mac: `02:${h((i >>> 24) & 255)}:${h((i >>> 16) & 255)}:${h((i >>> 8) & 255)}:${h(i & 255)}:01`,
+                ip: `198.51.100.${i & 255}`, // documentation range; the MAC keeps routes apart
+                label1: vni,
+              }),
+              attrs,
+            );
+          return reply(req.id, { ok: true, result: { announceMs: performance.now() - t0 } });
+        }
         case "refresh":
           speaker.requestRefresh(req["peer"] as string);
           return reply(req.id, { ok: true });

@@ -68,7 +68,7 @@ function type2(i: number, vtep: string): EvpnRoute {
   return macIpRoute({
     rd: `${vtep}:10`,
     mac: `02:00:00:${hex((i >> 16) & 255)}:${hex((i >> 8) & 255)}:${hex(i & 255)}`,
-    ip: `198.51.${100 + ((i >> 8) & 3)}.${i & 255}`,
+    ip: `198.51.100.${i & 255}`,
     label1: 10,
   });
 }

@@ -25,7 +25,7 @@ function mac(i: number): string {
 }
 
 function r2(i: number, label1 = 10): EvpnRoute {
-  return macIpRoute({ rd: "192.0.2.1:10", mac: mac(i), ip: `198.51.${100 + ((i >>> 8) & 3)}.${i & 0xff}`, label1 });
+  return macIpRoute({ rd: "192.0.2.1:10", mac: mac(i), ip: `198.51.100.${i & 0xff}`, label1 });
 }
 
 function outAttrs(nextHop = "192.0.2.1", extra: PathAttribute[] = []): OutAttrs {
