@@ -10,7 +10,7 @@
 // that whole-peer operations (withdrawAll, markStale, sweepStale, adjIn) walk the Loc-RIB, which
 // is cheap with the few peers (route reflectors) this speaker has.
 
-import { parseIpv4Into, parseIpv6Into, type EvpnRoute } from "../codec/index.js";
+import { type EvpnMacIp, type EvpnRoute, parseIpv4Into, parseIpv6Into } from "../codec/index.js";
 import { type PathAttrs, sameAttrs } from "./path-attrs.js";
 import { evpnRouteKey, sameEvpnRoute } from "./route-key.js";
 
@@ -225,9 +225,20 @@ class KeyIndex {
   }
 }
 
-/** The VTEP addresses a path refers to: its next hop and, for type 3, the originating router. */
+/**
+ * The VTEP addresses a learned path refers to: its next hop and, for type 3, the originating
+ * router. Local paths are not indexed: their owner knows them, and a big local table would make
+ * every announcement pay for a large per-VTEP set.
+ */
 function hasVtep(p: Path, ip: string): boolean {
-  return p.attrs.nextHop === ip || (p.route.routeType === 3 && p.route.originator === ip);
+  return p.source !== "local" && (p.attrs.nextHop === ip || (p.route.routeType === 3 && p.route.originator === ip));
+}
+
+function slotHasLearned(slot: Slot | undefined): boolean {
+  if (slot === undefined) return false;
+  if (slot instanceof RibPath) return slot.source !== "local";
+  for (const p of slot.paths) if (p.source !== "local") return true;
+  return false;
 }
 
 function slotHasVtep(slot: Slot | undefined, ip: string): boolean {
@@ -330,15 +341,15 @@ export class Rib {
   }
 
   /** Originates a route; local routes win best-path selection over learned ones. */
-  addLocal(route: EvpnRoute, attrs: PathAttrs): RibChange[] {
+  addLocal(route: EvpnRoute, attrs: PathAttrs, key: string = evpnRouteKey(route)): RibChange[] {
     const changes: RibChange[] = [];
-    this.announce(this.local, route, attrs, changes);
+    this.announce(this.local, route, attrs, changes, key);
     return changes;
   }
 
-  withdrawLocal(route: EvpnRoute): RibChange[] {
+  withdrawLocal(route: EvpnRoute, key: string = evpnRouteKey(route)): RibChange[] {
     const changes: RibChange[] = [];
-    this.remove(this.local, evpnRouteKey(route), changes);
+    this.remove(this.local, key, changes);
     return changes;
   }
 
@@ -393,13 +404,13 @@ export class Rib {
     return c === undefined ? undefined : { ...c };
   }
 
-  /** Keys of the type-2 destinations for this MAC, under any RD (for RFC 7432 §15 MAC mobility). */
+  /** Keys of the type-2 destinations with a learned path for this MAC, under any RD (RFC 7432 §15). */
   byMac(mac: string): string[] {
     if (this.macs === null) throw new Error("Rib: indexes are disabled");
     return this.macs.get(mac);
   }
 
-  /** Keys of the destinations with a path whose next hop, or type-3 originator, is this VTEP. */
+  /** Keys of the destinations with a learned path whose next hop, or type-3 originator, is this VTEP. */
   byVtep(ip: string): string[] {
     if (this.vteps === null) throw new Error("Rib: indexes are disabled");
     return this.vteps.get(ip);
@@ -453,8 +464,7 @@ export class Rib {
     return changes;
   }
 
-  private announce(ps: PeerState, r: EvpnRoute, attrs: PathAttrs, changes: RibChange[]): void {
-    const key = evpnRouteKey(r);
+  private announce(ps: PeerState, r: EvpnRoute, attrs: PathAttrs, changes: RibChange[], key = evpnRouteKey(r)): void {
     const old = pathOf(this.loc.get(key), ps);
     ps.counters.accepted++;
     if (old !== undefined) {
@@ -482,20 +492,21 @@ export class Rib {
   /** Replaces `old` by `neu` (either may be absent) in the destination, reselects, reports. */
   private replace(key: string, old: RibPath | undefined, neu: RibPath | undefined, changes: RibChange[]): void {
     const slot = this.loc.get(key);
+    const learned = (neu ?? old)!.source !== "local"; // old and neu come from one source
+    const macIndexed = this.macs !== null && learned && (neu ?? old)!.route.routeType === 2;
+    const had = macIndexed && slotHasLearned(slot); // before `slot` changes
     let prev: RibPath | undefined;
     let best: RibPath | undefined;
     let after: Slot | undefined;
     if (slot === undefined) {
       if (neu === undefined) return;
       this.loc.set(key, (after = best = neu));
-      if (this.macs !== null && neu.route.routeType === 2) this.macs.add(neu.route.mac, key);
     } else if (slot instanceof RibPath) {
       prev = slot;
       if (slot === old) {
         if (neu !== undefined) this.loc.set(key, (after = best = neu));
         else {
           this.loc.delete(key);
-          if (this.macs !== null && old.route.routeType === 2) this.macs.delete(old.route.mac, key);
         }
       } else if (neu !== undefined) {
         const d = new Dest([slot, neu]);
@@ -518,7 +529,14 @@ export class Rib {
         best = slot.best = selectBest(ps) as RibPath;
       }
     }
-    if (this.vteps !== null && !(old !== undefined && neu !== undefined && sameVteps(old, neu))) {
+    if (macIndexed) {
+      // MAC index over destinations with at least one learned path.
+      const has = slotHasLearned(after);
+      const mac = ((neu ?? old)!.route as EvpnMacIp).mac;
+      if (has && !had) this.macs!.add(mac, key);
+      else if (had && !has) this.macs!.delete(mac, key);
+    }
+    if (this.vteps !== null && learned && !(old !== undefined && neu !== undefined && sameVteps(old, neu))) {
       if (neu !== undefined) {
         if (neu.attrs.nextHop !== "") this.vteps.add(neu.attrs.nextHop, key);
         if (neu.route.routeType === 3) this.vteps.add(neu.route.originator, key);

@@ -75,9 +75,18 @@ interface Neighbor {
   /** Enhanced route refresh: EoRR follows the re-advertisement (RFC 7313 §4). */
   eorrPending: AfiSafi[];
   blocked: boolean;
+  /** Pending routes that make a burst flush at once (earlyFlushRoutes of the session's size). */
+  earlyFlush: number;
 }
 
 const now = (): number => performance.now();
+
+/**
+ * A short coalescing window gathers a burst into full UPDATEs, but once about two full UPDATEs'
+ * worth of routes is pending they leave at once, so that the peer works on them while the burst
+ * goes on. A type-2 MAC/IP route takes some 40 bytes.
+ */
+const earlyFlushRoutes = (maxMessageSize: number): number => 2 * Math.floor(maxMessageSize / 40);
 
 function normalizeAddress(a: string | undefined): string {
   if (a === undefined) return "";
@@ -91,8 +100,9 @@ export class Speaker {
   private readonly opts: SpeakerOptions;
   private readonly local: LocalSpeaker;
   private readonly neighbors = new Map<string, Neighbor>();
-  private readonly localRoutes = new Map<string, { route: EvpnRoute; attrs: OutAttrs }>();
+  // Local routes live in the RIB; these map their shared attribute objects both ways.
   private readonly digests = new WeakMap<OutAttrs, PathAttrs>();
+  private readonly outAttrsOf = new WeakMap<PathAttrs, OutAttrs>();
   private readonly ebgpVariants = new WeakMap<OutAttrs, OutAttrs>();
   private readonly listeners = new Set<SpeakerListener>();
   private server: net.Server | undefined;
@@ -161,6 +171,7 @@ export class Speaker {
       eorPending: false,
       eorrPending: [],
       blocked: false,
+      earlyFlush: earlyFlushRoutes(4096),
     };
     this.neighbors.set(cfg.address, n);
   }
@@ -184,30 +195,41 @@ export class Speaker {
 
   /** Announces (or replaces) a local route. Share one OutAttrs object between routes with equal attributes. */
   announce(route: EvpnRoute, attrs: OutAttrs): void {
-    const key = evpnRouteKey(route);
-    this.localRoutes.set(key, { route, attrs });
-    this.emit(this.rib.addLocal(route, this.digest(attrs)));
+    this.announceAll([route], attrs);
+  }
+
+  /** Announces routes that share attributes: one call for a burst (a configuration, a table). */
+  announceAll(routes: readonly EvpnRoute[], attrs: OutAttrs): void {
+    const digest = this.digest(attrs);
+    const outs: { n: Neighbor; out: AdjRibOut; attrs: OutAttrs }[] = [];
     for (const n of this.neighbors.values())
-      if (n.adjOut) {
-        n.adjOut.announce(route, this.outAttrsFor(n, attrs), key);
-        this.scheduleFlush(n);
+      if (n.adjOut) outs.push({ n, out: n.adjOut, attrs: this.outAttrsFor(n, attrs) });
+    const changes: RibChange[] = [];
+    for (const route of routes) {
+      const key = evpnRouteKey(route);
+      for (const c of this.rib.addLocal(route, digest, key)) changes.push(c);
+      for (const o of outs) {
+        o.out.announce(route, o.attrs, key);
+        if (o.out.pendingCount >= o.n.earlyFlush && !o.n.blocked && o.n.adjOut === o.out) this.flush(o.n);
       }
+    }
+    for (const o of outs) this.scheduleFlush(o.n);
+    this.emit(changes);
   }
 
   withdraw(route: EvpnRoute): void {
     const key = evpnRouteKey(route);
-    if (!this.localRoutes.delete(key)) return;
-    this.emit(this.rib.withdrawLocal(route));
+    this.emit(this.rib.withdrawLocal(route, key));
     for (const n of this.neighbors.values())
       if (n.adjOut) {
         n.adjOut.withdraw(route, key);
-        this.scheduleFlush(n);
+        this.pace(n);
       }
   }
 
   /** Every local route, as announced. */
-  localTable(): IterableIterator<{ route: EvpnRoute; attrs: OutAttrs }> {
-    return this.localRoutes.values();
+  *localTable(): IterableIterator<{ route: EvpnRoute; attrs: OutAttrs }> {
+    for (const p of this.rib.localPaths()) yield { route: p.route, attrs: this.outAttrsOf.get(p.attrs)! };
   }
 
   /** Subscribes to changes of best paths in the Loc-RIB. Returns the unsubscribe function. */
@@ -258,6 +280,7 @@ export class Speaker {
     if (!d) {
       d = digestAttributes(attrs.attributes, attrs.nextHop);
       this.digests.set(attrs, d);
+      this.outAttrsOf.set(d, attrs);
     }
     return d;
   }
@@ -449,7 +472,9 @@ export class Speaker {
       ctx: { as4: neg.as4, extendedMessage: neg.extendedMessage },
       maxMessageSize: neg.maxMessageSize,
     });
-    for (const [key, { route, attrs }] of this.localRoutes) n.adjOut.announce(route, this.outAttrsFor(n, attrs), key);
+    n.earlyFlush = earlyFlushRoutes(neg.maxMessageSize);
+    for (const p of this.rib.localPaths())
+      n.adjOut.announce(p.route, this.outAttrsFor(n, this.outAttrsOf.get(p.attrs)!), p.key);
     n.eorPending = true;
     this.flush(n);
   }
@@ -489,6 +514,12 @@ export class Speaker {
     }
     n.adjOut.resendAll();
     this.flush(n);
+  }
+
+  /** After a local change: once a few messages' worth is pending, send at once, else soon. */
+  private pace(n: Neighbor): void {
+    if (n.adjOut!.pendingCount >= n.earlyFlush && !n.blocked) this.flush(n);
+    else this.scheduleFlush(n);
   }
 
   private scheduleFlush(n: Neighbor): void {

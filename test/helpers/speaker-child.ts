@@ -13,7 +13,7 @@
 import { createInterface } from "node:readline";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { Speaker, type SpeakerOptions } from "../../src/bgp/speaker.js";
-import { encapsulation, type EvpnRoute, macIpRoute, routeTarget } from "../../src/codec/index.js";
+import { encapsulation, type EvpnRoute, HEX2, macIpRoute, routeTarget } from "../../src/codec/index.js";
 import { createLogger } from "../../src/log.js";
 import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
 
@@ -84,18 +84,17 @@ createInterface({ input: process.stdin }).on("line", (line) => {
               { kind: "ext-communities", communities: [routeTarget(`${opts.localAs}:${vni}`), encapsulation()] },
             ],
           };
-          const h = (v: number) => v.toString(16).padStart(2, "0");
+          const h = HEX2;
           const t0 = performance.now();
+          const routes: EvpnRoute[] = new Array(count);
           for (let i = 0; i < count; i++)
-            speaker.announce(
-              macIpRoute({
-                rd: `${vtep}:${vni}`,
-                mac: `02:${h((i >>> 24) & 255)}:${h((i >>> 16) & 255)}:${h((i >>> 8) & 255)}:${h(i & 255)}:01`,
-                ip: `198.51.100.${i & 255}`, // documentation range; the MAC keeps routes apart
-                label1: vni,
-              }),
-              attrs,
-            );
+            routes[i] = macIpRoute({
+              rd: `${vtep}:${vni}`,
+              mac: `02:${h[(i >>> 24) & 255]}:${h[(i >>> 16) & 255]}:${h[(i >>> 8) & 255]}:${h[i & 255]}:01`,
+              ip: `198.51.100.${i & 255}`, // documentation range; the MAC keeps routes apart
+              label1: vni,
+            });
+          speaker.announceAll(routes, attrs);
           return reply(req.id, { ok: true, result: { announceMs: performance.now() - t0 } });
         }
         case "refresh":

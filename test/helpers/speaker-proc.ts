@@ -27,10 +27,10 @@ export class SpeakerProc {
   private readonly ready: Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 
-  /** `netns` null runs it in the current namespace. */
-  constructor(netns: string | null, opts: Omit<SpeakerOptions, "logger">, logFile: string) {
+  /** `netns` null runs it in the current namespace; `nodeArgs` go to node (e.g. --expose-gc). */
+  constructor(netns: string | null, opts: Omit<SpeakerOptions, "logger">, logFile: string, nodeArgs: string[] = []) {
     this.logFile = logFile;
-    const args = [process.execPath, CHILD, JSON.stringify(opts)];
+    const args = [process.execPath, ...nodeArgs, CHILD, JSON.stringify(opts)];
     this.child = netns
       ? spawn("ip", ["netns", "exec", netns, ...args], { stdio: ["pipe", "pipe", "pipe"] })
       : spawn(args[0]!, args.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
@@ -88,6 +88,16 @@ export class SpeakerProc {
 
   async rib(): Promise<RibEntry[]> {
     return (await this.call("rib"))["result"] as RibEntry[];
+  }
+
+  /** process.memoryUsage() of the speaker, after a GC when started with --expose-gc. */
+  async memory(): Promise<NodeJS.MemoryUsage> {
+    return (await this.call("memory"))["result"] as NodeJS.MemoryUsage;
+  }
+
+  /** Announces `count` type-2 routes generated inside the speaker process; returns its time. */
+  async generate(count: number, vtep: string, vni: number): Promise<{ announceMs: number }> {
+    return (await this.call("generate", { count, vtep, vni }))["result"] as { announceMs: number };
   }
 
   async refresh(peer: string): Promise<void> {

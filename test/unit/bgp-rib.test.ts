@@ -517,6 +517,20 @@ describe("Rib", () => {
     assert.deepEqual(rib.byVtep("192.0.2.14"), [key]);
   });
 
+  test("indexes cover learned paths only: local routes are known to their owner", () => {
+    const rib = newRib();
+    const local = r2(1, { rd: "192.0.2.1:10" });
+    rib.addLocal(local, attrs({ nextHop: "192.0.2.11" }));
+    assert.deepEqual(rib.byMac(mac(1)), []);
+    assert.deepEqual(rib.byVtep("192.0.2.11"), []);
+    rib.applyUpdate(p1, [local], attrs({ nextHop: "192.0.2.11" }), []); // the same destination, learned too
+    assert.deepEqual(rib.byMac(mac(1)), [evpnRouteKey(local)]);
+    assert.deepEqual(rib.byVtep("192.0.2.11"), [evpnRouteKey(local)]);
+    rib.applyUpdate(p1, [], null, [local]);
+    assert.deepEqual(rib.byMac(mac(1)), [], "only the local path is left");
+    assert.deepEqual(rib.byVtep("192.0.2.11"), []);
+  });
+
   test("indexes can be turned off", () => {
     const rib = newRib({ indexes: false });
     rib.applyUpdate(p1, [r2(1)], attrs(), []);
@@ -652,8 +666,10 @@ describe("Rib against a naive model (fast-check)", () => {
           assert.ok(sameEvpnRoute(got.route, want.route));
           assert.equal(got.stale, want.stale);
           assert.equal(rib.paths(key).length, list.length);
-          if (want.route.routeType === 2) macKeys.push(key);
+          // The indexes cover learned paths only (local routes are known to their owner).
+          if (want.route.routeType === 2 && list.some((p) => p.source !== "local")) macKeys.push(key);
           for (const p of list) {
+            if (p.source === "local") continue;
             const ips = [p.attrs.nextHop, ...(p.route.routeType === 3 ? [p.route.originator] : [])];
             for (const ip of ips) (vteps.get(ip) ?? vteps.set(ip, new Set()).get(ip)!).add(key);
           }
