@@ -22,6 +22,8 @@ const TX = "192.0.2.1";
 const RX = "192.0.2.2";
 const BLASTER = new URL("./bgp-blaster.js", import.meta.url).pathname;
 const clock = (): number => performance.timeOrigin + performance.now();
+/** Extra V8 flags for the evpn-proxy processes (they run with src/cli/node-flags.ts already). */
+const NODE_ARGS = (process.env["BENCH_NODE_ARGS"] ?? "").split(" ").filter((x) => x !== "");
 
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -153,7 +155,7 @@ function proxyReceiver(lab: Lab, rx: string): Receiver {
           neighbors: [{ address: TX, peerAs: 65000, passive: true }],
         },
         join(lab.workDir, `proxy-rx-${Date.now()}.log`),
-        ["--expose-gc"],
+        ["--expose-gc", ...NODE_ARGS],
       );
       await sp.started();
     },

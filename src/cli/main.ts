@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // evpn-proxy command line. The daemon (`run`, `check`) arrives with the proxy; today the tool
 // decodes BGP messages for operators: hex in, FRR notation and stable JSON out.
 import { readFileSync } from "node:fs";

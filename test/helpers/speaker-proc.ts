@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import type { NeighborStatus, SpeakerOptions } from "../../src/bgp/speaker.js";
 import type { EvpnRoute, PathAttribute } from "../../src/codec/index.js";
+import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
 
 const CHILD = new URL("./speaker-child.js", import.meta.url).pathname;
@@ -30,7 +31,8 @@ export class SpeakerProc {
   /** `netns` null runs it in the current namespace; `nodeArgs` go to node (e.g. --expose-gc). */
   constructor(netns: string | null, opts: Omit<SpeakerOptions, "logger">, logFile: string, nodeArgs: string[] = []) {
     this.logFile = logFile;
-    const args = [process.execPath, ...nodeArgs, CHILD, JSON.stringify(opts)];
+    // The daemon's own V8 flags, so that what tests and benchmarks measure is what ships.
+    const args = [process.execPath, ...NODE_FLAGS, ...nodeArgs, CHILD, JSON.stringify(opts)];
     this.child = netns
       ? spawn("ip", ["netns", "exec", netns, ...args], { stdio: ["pipe", "pipe", "pipe"] })
       : spawn(args[0]!, args.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
