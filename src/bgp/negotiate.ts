@@ -72,6 +72,9 @@ export function buildLocalOpen(local: LocalSpeaker): OpenMessage {
       // Forwarding state preserved: the static VTEPs keep forwarding while the proxy restarts.
       families: local.families.map((f) => ({ afi: f.afi, safi: f.safi, flags: GR_FORWARDING_PRESERVED })),
     });
+  // RFC 4724 §3: without families the capability still says we are a receiving speaker: the
+  // peer then sends End-of-RIB after a restart, which ends our wait for its stale routes.
+  else caps.push({ code: 64, restartFlags: 0, restartTime: 0, families: [] });
   return makeOpen({ asn: local.localAs, holdTime: local.holdTime, bgpId: local.routerId, capabilities: caps });
 }
 

@@ -1090,6 +1090,14 @@ export class GoBgp {
     await this.proc?.stop();
   }
 
+  /** Ends gobgpd without a word to its peers (a crash): SIGKILL. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (!p?.running) return;
+    process.kill(p.pid, "SIGKILL");
+    await p.exited;
+  }
+
   /** Stops gobgpd and starts it again (same port), with a new configuration if given. */
   async restart(config?: string): Promise<void> {
     await this.stop();
