@@ -9,7 +9,8 @@
 //   {"id":7,"cmd":"memory"}                                  -> process.memoryUsage() after a GC
 //   {"id":8,"cmd":"generate","count":N,"vtep":"192.0.2.9","vni":10} -> announces N type-2 routes
 //      (MAC + IPv4) made here, for benchmarks: no JSON per route on the pipe
-// Logs (pino JSON) go to stderr. Usage: node speaker-child.js '<SpeakerOptions as JSON>'
+// Logs (pino JSON) go to stderr.
+// Usage: node speaker-child.js '<SpeakerOptions as JSON>' ['[{"routes":[...],"attrs":{...}}]']
 import { createInterface } from "node:readline";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { Speaker, type SpeakerOptions } from "../../src/bgp/speaker.js";
@@ -25,6 +26,10 @@ function reply(id: unknown, body: object): void {
   process.stdout.write(`${JSON.stringify(toJsonSafe({ id, ...body }))}\n`);
 }
 
+// Routes to announce before the sessions start (argv[3]: [{routes, attrs}, ...]): a restarted
+// speaker must send them before its End-of-RIB (RFC 4724 §4.1).
+for (const g of fromJsonSafe(JSON.parse(process.argv[3] ?? "[]")) as { routes: EvpnRoute[]; attrs: OutAttrs }[])
+  speaker.announceAll(g.routes, g.attrs);
 await speaker.start();
 reply(0, { ok: true, ready: true, listenPort: speaker.listenPort });
 

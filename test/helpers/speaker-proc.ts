@@ -28,11 +28,27 @@ export class SpeakerProc {
   private readonly ready: Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 
-  /** `netns` null runs it in the current namespace; `nodeArgs` go to node (e.g. --expose-gc). */
-  constructor(netns: string | null, opts: Omit<SpeakerOptions, "logger">, logFile: string, nodeArgs: string[] = []) {
+  /**
+   * `netns` null runs it in the current namespace; `nodeArgs` go to node (e.g. --expose-gc);
+   * `initial` routes are announced before the sessions start.
+   */
+  constructor(
+    netns: string | null,
+    opts: Omit<SpeakerOptions, "logger">,
+    logFile: string,
+    nodeArgs: string[] = [],
+    initial: { routes: EvpnRoute[]; attrs: OutAttrs }[] = [],
+  ) {
     this.logFile = logFile;
     // The daemon's own V8 flags, so that what tests and benchmarks measure is what ships.
-    const args = [process.execPath, ...NODE_FLAGS, ...nodeArgs, CHILD, JSON.stringify(opts)];
+    const args = [
+      process.execPath,
+      ...NODE_FLAGS,
+      ...nodeArgs,
+      CHILD,
+      JSON.stringify(opts),
+      JSON.stringify(toJsonSafe(initial)),
+    ];
     this.child = netns
       ? spawn("ip", ["netns", "exec", netns, ...args], { stdio: ["pipe", "pipe", "pipe"] })
       : spawn(args[0]!, args.slice(1), { stdio: ["pipe", "pipe", "pipe"] });

@@ -125,11 +125,18 @@ const OURS: { route: EvpnRoute; attrs: OutAttrs }[] = [
   { route: PREFIX5, attrs: PREFIX_ATTRS },
 ];
 
-async function announce(sp: SpeakerProc, which: EvpnRoute[] = OURS.map((o) => o.route)): Promise<void> {
-  for (const attrs of [IMET_ATTRS, MAC_ATTRS, PREFIX_ATTRS]) {
-    const routes = OURS.filter((o) => o.attrs === attrs && which.includes(o.route)).map((o) => o.route);
-    if (routes.length > 0) await sp.announce(routes, attrs);
-  }
+/** Our routes grouped by their shared attributes. */
+function groups(which: EvpnRoute[] = OURS.map((o) => o.route)): { routes: EvpnRoute[]; attrs: OutAttrs }[] {
+  return [IMET_ATTRS, MAC_ATTRS, PREFIX_ATTRS]
+    .map((attrs) => ({
+      attrs,
+      routes: OURS.filter((o) => o.attrs === attrs && which.includes(o.route)).map((o) => o.route),
+    }))
+    .filter((g) => g.routes.length > 0);
+}
+
+async function announce(sp: SpeakerProc, which?: EvpnRoute[]): Promise<void> {
+  for (const g of groups(which)) await sp.announce(g.routes, g.attrs);
 }
 
 const key = (r: EvpnRoute): string => formatEvpnRoute(r);
@@ -209,8 +216,14 @@ class Run {
   }
 
   /** Starts a speaker in namespace `ns` and waits until it runs. */
-  async speaker(ns: string, opts: Omit<SpeakerOptions, "logger">): Promise<SpeakerProc> {
-    const sp = new SpeakerProc(this.lab.resolve(ns), opts, join(this.lab.workDir, `speaker-${ns}-${++this.seq}.log`));
+  /** A speaker in namespace `ns`; `initial` routes are announced before its sessions start. */
+  async speaker(
+    ns: string,
+    opts: Omit<SpeakerOptions, "logger">,
+    initial: { routes: EvpnRoute[]; attrs: OutAttrs }[] = [],
+  ): Promise<SpeakerProc> {
+    const log = join(this.lab.workDir, `speaker-${ns}-${++this.seq}.log`);
+    const sp = new SpeakerProc(this.lab.resolve(ns), opts, log, [], initial);
     this.speakers.push(sp);
     await sp.started();
     return sp;
@@ -837,14 +850,15 @@ test(
       // commands, so End-of-RIB could in principle leave before these routes; in every capture
       // taken here the routes came first.)
       const again: EvpnRoute[] = [IMET, MAC_ONLY, MAC_IP];
+      // RFC 4724 §4.1: the restarted speaker sends its routes before its End-of-RIB.
       const sp2 = await run.speaker(
         "spk",
         speakerOpts(US, V1, {
           listen: { address: US, port: 179 },
           gracefulRestart: { restartTime: 120, restarting: true },
         }),
+        groups(again),
       );
-      await announce(sp2, again);
       await run.wait("restarted speaker: session with v1 Established", () => established(sp2));
       const n2 = await run.wait("v1: R bit seen, our End-of-RIB received", async () => {
         const x = await frrNeighbor(v1, US);

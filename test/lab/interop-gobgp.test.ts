@@ -731,3 +731,44 @@ test(
     assert.ok(swept, "the stale route gobgpd did not re-announce was swept within 5 s");
   },
 );
+
+test(
+  "our speaker crashes and restarts: gobgpd keeps our routes stale until we re-announce, drops the rest after our End-of-RIB",
+  { timeout: 90_000 },
+  async (t) => {
+    if (!requireTools(t, TOOLS, { root: true })) return;
+    // We are the restarting speaker (RFC 4724 §4.1): the capability carries our restart time and
+    // the forwarding bit for EVPN, and after the restart the R bit. gobgpd is the receiving speaker.
+    // (FRR 8.4 cannot play this part for EVPN: see interop-frr.test.ts.)
+    const gr = (restarting: boolean) => speakerOptions(true, { gracefulRestart: { restartTime: 120, restarting } });
+    await withSetup(t, { passive: true }, gr(false), async (c) => {
+      await c.wait("session Established", async () => (await c.state()) === "Established");
+      for (const g of OURS) await c.sp.announce(g.routes, g.attrs);
+      const ours = async () => (await c.gobgpRib()).filter((p) => p.neighbor === US);
+      await c.wait("gobgpd has our routes", async () => (await ours()).length === OUR_ROUTES.length);
+      const neighbor = (await c.gb.neighbors()).find((n) => n.conf?.neighbor_address === US);
+      c.note(`gobgpd's view of us: ${JSON.stringify(neighbor?.state?.remote_cap ?? "?").slice(0, 300)}`);
+
+      await c.sp.kill();
+      c.note("our speaker killed");
+      await c.wait("our routes stale in gobgpd", async () => {
+        const p = await ours();
+        return p.length === OUR_ROUTES.length && p.every((x) => x.stale);
+      });
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal((await ours()).length, OUR_ROUTES.length, "kept while we are away, not withdrawn");
+
+      // The restarted speaker announces all but the type 5 routes before its sessions start.
+      const again = OURS.filter((g) => g.routes[0]!.routeType !== 5);
+      c.sp = new SpeakerProc(c.usNs, gr(true), join(c.lab.workDir, "speaker-2.log"), [], again);
+      await c.sp.started();
+      await c.wait("session Established again", async () => (await c.state()) === "Established");
+      const keep = new Set(again.flatMap((g) => g.routes).map(keyOf));
+      await c.wait("re-announced routes fresh, the others gone", async () => {
+        const p = await ours();
+        return p.length === keep.size && p.every((x) => !x.stale && keep.has(keyOf(x.route)));
+      });
+      c.note("after the restart gobgpd has exactly the re-announced routes, none stale");
+    });
+  },
+);
