@@ -7,6 +7,7 @@
 // encoded once and copied into every UPDATE.
 
 import {
+  EncodeError,
   Afi,
   AsSegmentType,
   attrCode,
@@ -45,19 +46,34 @@ export interface AdjRibOutOptions {
   ctx: CodecContext;
   /** Defaults to 4096, or 65535 with RFC 8654 extended messages (ctx.extendedMessage). */
   maxMessageSize?: number;
+  /** Told about a staged route that cannot be encoded (it is dropped, never sent). */
+  onRejected?: (route: EvpnRoute, error: EncodeError) => void;
 }
 
-/** A staged or advertised route; `attrs` null stages a withdrawal. */
+/**
+ * One route key towards the peer: what the peer has (`route`/`attrs`, null when nothing) and the
+ * change staged for it, if any (`next`/`nextAttrs`; nextAttrs null stages a withdrawal). One map
+ * holds both, so a burst costs one lookup and one insertion per route.
+ */
 class OutRoute {
   key: string;
-  route: EvpnRoute;
-  attrs: OutAttrs | null;
+  route: EvpnRoute | null = null;
+  attrs: OutAttrs | null = null;
+  next: EvpnRoute | null = null;
+  nextAttrs: OutAttrs | null = null;
+  /** The queue the staged change waits in; null when nothing is staged. */
+  queue: Queue | null = null;
 
-  constructor(key: string, route: EvpnRoute, attrs: OutAttrs | null) {
+  constructor(key: string) {
     this.key = key;
-    this.route = route;
-    this.attrs = attrs;
   }
+}
+
+/** Staged changes of one group in arrival order; entries that moved away are skipped lazily. */
+class Queue {
+  items: OutRoute[] = [];
+  pos = 0;
+  constructor(readonly attrs: OutAttrs | null) {}
 }
 
 /** A group's attributes, encoded: those before MP_REACH_NLRI, its fixed head, those after. */
@@ -114,18 +130,21 @@ function withAs4Attributes(attrs: readonly PathAttribute[]): readonly PathAttrib
 export class AdjRibOut {
   readonly ctx: CodecContext;
   readonly maxMessageSize: number;
-  /** What the peer has been sent, by route key. */
-  private readonly advertised = new Map<string, OutRoute>();
-  /** Staged changes, by route key: at most one per key. */
-  private readonly pending = new Map<string, OutRoute>();
-  /** Staged changes grouped by OutAttrs identity; null holds the withdrawals. */
-  private readonly groups = new Map<OutAttrs | null, Set<OutRoute>>();
+  /** Every key the peer has a route for or that has a staged change. */
+  private readonly routes = new Map<string, OutRoute>();
+  /** Queues of staged changes by OutAttrs identity; null holds the withdrawals. */
+  private readonly groups = new Map<OutAttrs | null, Queue>();
   private readonly encoded = new WeakMap<OutAttrs, EncodedAttrs>();
   private readonly w: Writer;
-  private readonly scratch = new Writer(64);
+  private readonly onRejected: ((route: EvpnRoute, error: EncodeError) => void) | undefined;
+  private staged = 0;
+  private sent = 0;
+  /** Routes dropped because they could not be encoded. */
+  rejected = 0;
 
   constructor(opts: AdjRibOutOptions) {
     this.ctx = opts.ctx;
+    this.onRejected = opts.onRejected;
     this.maxMessageSize =
       opts.maxMessageSize ?? (opts.ctx.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH);
     this.w = new Writer(this.maxMessageSize + 64);
@@ -133,68 +152,69 @@ export class AdjRibOut {
 
   /**
    * Stages an announcement. `key` is evpnRouteKey(route), for callers that hold it already (the
-   * string is then shared, not rebuilt). Throws on local input that cannot be sent: EncodeError
-   * for an invalid route or attribute field, TypeError for MP attributes in OutAttrs or a next
+   * string is then shared, not rebuilt). Throws TypeError for MP attributes in OutAttrs or a next
    * hop that is not an address, RangeError when one route with these attributes exceeds the
-   * maximum message size.
+   * maximum message size; a route field that cannot be encoded is reported by drain().
    */
   announce(route: EvpnRoute, attrs: OutAttrs, key: string = evpnRouteKey(route)): void {
-    const p = this.pending.get(key);
-    if (p !== undefined && p.attrs === attrs && sameEvpnRoute(p.route, route)) return;
-    const a = this.advertised.get(key);
-    if (a !== undefined && a.attrs === attrs && sameEvpnRoute(a.route, route)) {
-      if (p !== undefined) this.unstage(p); // back to what the peer has
-      return;
+    let p = this.routes.get(key);
+    if (p !== undefined) {
+      if (p.queue !== null && p.nextAttrs === attrs && sameEvpnRoute(p.next!, route)) return;
+      if (p.route !== null && p.attrs === attrs && sameEvpnRoute(p.route, route)) {
+        if (p.queue !== null) this.unstage(p); // back to what the peer has
+        return;
+      }
     }
     this.check(route, attrs);
-    this.stage(key, route, attrs, p);
+    if (p === undefined) this.routes.set(key, (p = new OutRoute(key)));
+    this.stage(p, route, attrs);
   }
 
   /** Stages a withdrawal; nothing is sent for a route the peer was never sent. */
   withdraw(route: EvpnRoute, key: string = evpnRouteKey(route)): void {
-    const p = this.pending.get(key);
-    const a = this.advertised.get(key);
-    if (a === undefined) {
-      if (p !== undefined) this.unstage(p);
+    const p = this.routes.get(key);
+    if (p === undefined) return;
+    if (p.route === null) {
+      this.unstage(p);
       return;
     }
-    if (p !== undefined && p.attrs === null) return;
+    if (p.queue !== null && p.nextAttrs === null) return;
     // The NLRI withdrawn is the one advertised: same key, and the labels the peer knows.
-    this.stage(key, a.route, null, p);
+    this.stage(p, p.route, null);
   }
 
   /** RFC 2918 §4, RFC 7313 §4: stage every advertised route again (a pending change takes precedence). */
   resendAll(): void {
-    for (const a of this.advertised.values())
-      if (!this.pending.has(a.key)) this.stage(a.key, a.route, a.attrs, undefined);
+    for (const p of this.routes.values()) if (p.route !== null && p.queue === null) this.stage(p, p.route, p.attrs);
   }
 
   /** Forgets everything (session down): the next session starts from an empty Adj-RIB-Out. */
   clear(): void {
-    this.advertised.clear();
-    this.pending.clear();
+    this.routes.clear();
     this.groups.clear();
+    this.staged = this.sent = 0;
   }
 
   hasPending(): boolean {
-    return this.pending.size > 0;
+    return this.staged > 0;
   }
 
   get pendingCount(): number {
-    return this.pending.size;
+    return this.staged;
   }
 
   /** Number of routes the peer has been sent. */
   get size(): number {
-    return this.advertised.size;
+    return this.sent;
   }
 
   get(key: string): AdvertisedRoute | undefined {
-    return this.advertised.get(key) as AdvertisedRoute | undefined;
+    const p = this.routes.get(key);
+    return p?.route ? { key, route: p.route, attrs: p.attrs! } : undefined;
   }
 
-  entries(): IterableIterator<AdvertisedRoute> {
-    return this.advertised.values() as IterableIterator<AdvertisedRoute>;
+  *entries(): IterableIterator<AdvertisedRoute> {
+    for (const p of this.routes.values()) if (p.route !== null) yield { key: p.key, route: p.route, attrs: p.attrs! };
   }
 
   /**
@@ -205,55 +225,86 @@ export class AdjRibOut {
   drain(maxMessages: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     while (out.length < maxMessages && this.groups.size > 0) {
-      const [attrs, set] = this.groups.has(null)
-        ? [null, this.groups.get(null)!]
-        : (this.groups.entries().next().value as [OutAttrs, Set<OutRoute>]);
-      out.push(attrs === null ? this.packWithdrawals(set) : this.packAnnouncements(attrs, set));
-      if (set.size === 0) this.groups.delete(attrs);
+      const q = this.groups.get(null) ?? (this.groups.values().next().value as Queue);
+      const from = q.pos;
+      const m = q.attrs === null ? this.packWithdrawals(q) : this.packAnnouncements(q.attrs, q);
+      if (m !== null) out.push(m);
+      else if (q.pos === from) throw new Error("AdjRibOut: a staged route does not fit an UPDATE");
+      if (q.pos >= q.items.length) this.groups.delete(q.attrs);
     }
     return out;
   }
 
   // --- internals
 
-  private stage(key: string, route: EvpnRoute, attrs: OutAttrs | null, p: OutRoute | undefined): void {
-    if (p === undefined) {
-      p = new OutRoute(key, route, attrs);
-      this.pending.set(key, p);
-      this.group(p);
-    } else if (p.attrs !== attrs) {
-      this.ungroup(p);
-      p.route = route;
-      p.attrs = attrs;
-      this.group(p);
-    } else p.route = route;
+  private stage(p: OutRoute, route: EvpnRoute, attrs: OutAttrs | null): void {
+    if (p.queue === null) this.staged++;
+    p.next = route;
+    p.nextAttrs = attrs;
+    if (p.queue !== null && p.queue.attrs === attrs) return; // already waiting in that queue
+    let q = this.groups.get(attrs);
+    if (q === undefined) this.groups.set(attrs, (q = new Queue(attrs)));
+    else if (q.pos > 1024 && q.pos * 2 > q.items.length) {
+      q.items = q.items.slice(q.pos); // drop what was sent while the peer kept adding
+      q.pos = 0;
+    }
+    q.items.push(p);
+    p.queue = q;
   }
 
   private unstage(p: OutRoute): void {
-    this.ungroup(p);
-    this.pending.delete(p.key);
+    if (p.queue === null) return;
+    p.queue = null; // its queue entry is skipped when reached
+    p.next = p.nextAttrs = null;
+    this.staged--;
+    if (p.route === null) this.routes.delete(p.key);
   }
 
-  private group(p: OutRoute): void {
-    let s = this.groups.get(p.attrs);
-    if (s === undefined) this.groups.set(p.attrs, (s = new Set()));
-    s.add(p);
+  /** Marks a staged change as sent (or, for a withdrawal, the route as gone). */
+  private done(p: OutRoute): void {
+    const was = p.route !== null;
+    if (p.nextAttrs === null) {
+      p.route = p.attrs = null;
+      this.routes.delete(p.key);
+    } else {
+      p.route = p.next;
+      p.attrs = p.nextAttrs;
+    }
+    if (was !== (p.route !== null)) this.sent += was ? -1 : 1;
+    p.next = p.nextAttrs = null;
+    p.queue = null;
+    this.staged--;
   }
 
-  private ungroup(p: OutRoute): void {
-    const s = this.groups.get(p.attrs)!;
-    s.delete(p);
-    if (s.size === 0) this.groups.delete(p.attrs);
-  }
-
-  /** Encodes the route once so that a bad local route fails here, not in drain(). */
+  /**
+   * Checks that one route fits an UPDATE with these attributes (encoded once per group). Route
+   * fields are not encoded here, to keep a burst cheap: a route that cannot be encoded is dropped
+   * by drain() and reported through `onRejected`.
+   */
   private check(route: EvpnRoute, attrs: OutAttrs): void {
     const e = this.encodedAttrs(attrs);
-    this.scratch.pos = 0;
-    encodeEvpnRoute(this.scratch, route);
-    const size = UPDATE_FIXED + e.before.length + MP_ATTR_HEADER + e.mpHead.length + this.scratch.pos + e.after.length;
+    // RFC 7432/9136 route types take at most 60 bytes (type 5 with IPv6); unknown ones their value.
+    const nlri = route.routeType === "unknown" ? 2 + route.value.length : 60;
+    const size = UPDATE_FIXED + e.before.length + MP_ATTR_HEADER + e.mpHead.length + nlri + e.after.length;
     if (size > this.maxMessageSize)
       throw new RangeError(`UPDATE of ${size} bytes for one route exceeds the maximum of ${this.maxMessageSize}`);
+  }
+
+  /** Encodes one staged route; a route that cannot be encoded is dropped and reported. */
+  private encodeOrDrop(w: Writer, p: OutRoute): boolean {
+    const at = w.pos;
+    try {
+      encodeEvpnRoute(w, p.next!);
+      return true;
+    } catch (e) {
+      if (!(e instanceof EncodeError)) throw e;
+      w.pos = at;
+      const route = p.next!;
+      this.unstage(p);
+      this.rejected++;
+      this.onRejected?.(route, e);
+      return false;
+    }
   }
 
   private encodedAttrs(attrs: OutAttrs): EncodedAttrs {
@@ -314,7 +365,7 @@ export class AdjRibOut {
     return w.finish();
   }
 
-  private packAnnouncements(attrs: OutAttrs, set: Set<OutRoute>): Uint8Array {
+  private packAnnouncements(attrs: OutAttrs, q: Queue): Uint8Array | null {
     const e = this.encodedAttrs(attrs);
     const w = this.w;
     const attrLenAt = this.begin();
@@ -326,24 +377,14 @@ export class AdjRibOut {
     w.bytes(e.mpHead);
     const limit = this.maxMessageSize - e.after.length;
     const first = w.pos;
-    for (const p of set) {
-      const at = w.pos;
-      encodeEvpnRoute(w, p.route);
-      if (w.pos > limit) {
-        w.pos = at;
-        break;
-      }
-      set.delete(p);
-      this.pending.delete(p.key);
-      this.advertised.set(p.key, p);
-    }
-    if (w.pos === first) throw new Error("AdjRibOut: a staged route does not fit an UPDATE");
+    this.packQueue(q, limit);
+    if (w.pos === first) return null; // every route of the group was rejected
     w.setU16(mpAt + 2, w.pos - mpAt - MP_ATTR_HEADER);
     w.bytes(e.after);
     return this.finish(attrLenAt);
   }
 
-  private packWithdrawals(set: Set<OutRoute>): Uint8Array {
+  private packWithdrawals(q: Queue): Uint8Array | null {
     const w = this.w;
     const attrLenAt = this.begin();
     // RFC 4760 §4: MP_UNREACH_NLRI alone; no other attribute is needed to withdraw.
@@ -353,18 +394,34 @@ export class AdjRibOut {
     w.u16(0);
     w.u16(Afi.L2VPN);
     w.u8(Safi.EVPN);
-    for (const p of set) {
-      const at = w.pos;
-      encodeEvpnRoute(w, p.route);
-      if (w.pos > this.maxMessageSize) {
-        w.pos = at;
-        break;
-      }
-      set.delete(p);
-      this.pending.delete(p.key);
-      this.advertised.delete(p.key);
-    }
+    const first = w.pos;
+    this.packQueue(q, this.maxMessageSize);
+    if (w.pos === first) return null; // an empty MP_UNREACH_NLRI would be an End-of-RIB
     w.setU16(mpAt + 2, w.pos - mpAt - MP_ATTR_HEADER);
     return this.finish(attrLenAt);
+  }
+
+  /** Writes the queue's routes while they fit under `limit`; returns with the cursor advanced. */
+  private packQueue(q: Queue, limit: number): void {
+    const w = this.w;
+    const items = q.items;
+    while (q.pos < items.length) {
+      const p = items[q.pos]!;
+      if (p.queue !== q) {
+        q.pos++; // moved to another queue or unstaged since
+        continue;
+      }
+      const at = w.pos;
+      if (!this.encodeOrDrop(w, p)) {
+        q.pos++;
+        continue;
+      }
+      if (w.pos > limit) {
+        w.pos = at;
+        return;
+      }
+      q.pos++;
+      this.done(p);
+    }
   }
 }

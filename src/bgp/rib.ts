@@ -341,13 +341,22 @@ export class Rib {
   }
 
   /** Originates a route; local routes win best-path selection over learned ones. */
-  addLocal(route: EvpnRoute, attrs: PathAttrs, key: string = evpnRouteKey(route)): RibChange[] {
+  /** `report` false skips the change records (a big local table need not pay for them). */
+  addLocal(route: EvpnRoute, attrs: PathAttrs, key: string = evpnRouteKey(route), report = true): RibChange[] {
+    if (!report) {
+      this.announce(this.local, route, attrs, null, key);
+      return NO_CHANGES;
+    }
     const changes: RibChange[] = [];
     this.announce(this.local, route, attrs, changes, key);
     return changes;
   }
 
-  withdrawLocal(route: EvpnRoute, key: string = evpnRouteKey(route)): RibChange[] {
+  withdrawLocal(route: EvpnRoute, key: string = evpnRouteKey(route), report = true): RibChange[] {
+    if (!report) {
+      this.remove(this.local, key, null);
+      return NO_CHANGES;
+    }
     const changes: RibChange[] = [];
     this.remove(this.local, key, changes);
     return changes;
@@ -464,7 +473,13 @@ export class Rib {
     return changes;
   }
 
-  private announce(ps: PeerState, r: EvpnRoute, attrs: PathAttrs, changes: RibChange[], key = evpnRouteKey(r)): void {
+  private announce(
+    ps: PeerState,
+    r: EvpnRoute,
+    attrs: PathAttrs,
+    changes: RibChange[] | null,
+    key = evpnRouteKey(r),
+  ): void {
     const old = pathOf(this.loc.get(key), ps);
     ps.counters.accepted++;
     if (old !== undefined) {
@@ -480,7 +495,7 @@ export class Rib {
   }
 
   /** Removes the peer's path for `key`; true if there was one. */
-  private remove(ps: PeerState, key: string, changes: RibChange[]): boolean {
+  private remove(ps: PeerState, key: string, changes: RibChange[] | null): boolean {
     const old = pathOf(this.loc.get(key), ps);
     if (old === undefined) return false;
     if (old.stale) ps.counters.stale--;
@@ -490,7 +505,7 @@ export class Rib {
   }
 
   /** Replaces `old` by `neu` (either may be absent) in the destination, reselects, reports. */
-  private replace(key: string, old: RibPath | undefined, neu: RibPath | undefined, changes: RibChange[]): void {
+  private replace(key: string, old: RibPath | undefined, neu: RibPath | undefined, changes: RibChange[] | null): void {
     const slot = this.loc.get(key);
     const learned = (neu ?? old)!.source !== "local"; // old and neu come from one source
     const macIndexed = this.macs !== null && learned && (neu ?? old)!.route.routeType === 2;
@@ -547,9 +562,11 @@ export class Rib {
           this.vteps.delete(old.route.originator, key);
       }
     }
-    if (best !== prev) changes.push({ key, route: (best ?? prev)!.route, old: prev, new: best });
+    if (best !== prev && changes !== null) changes.push({ key, route: (best ?? prev)!.route, old: prev, new: best });
   }
 }
+
+const NO_CHANGES: RibChange[] = [];
 
 function newCounters(): PeerCounters {
   return { paths: 0, accepted: 0, withdrawn: 0, rejectedLoop: 0, stale: 0 };

@@ -7,6 +7,7 @@ import { performance } from "node:perf_hooks";
 import {
   type AfiSafi,
   describeNotification,
+  formatEvpnRoute,
   encodeMessage,
   endOfRib,
   type EvpnRoute,
@@ -204,22 +205,20 @@ export class Speaker {
     const outs: { n: Neighbor; out: AdjRibOut; attrs: OutAttrs }[] = [];
     for (const n of this.neighbors.values())
       if (n.adjOut) outs.push({ n, out: n.adjOut, attrs: this.outAttrsFor(n, attrs) });
-    const changes: RibChange[] = [];
     for (const route of routes) {
       const key = evpnRouteKey(route);
-      for (const c of this.rib.addLocal(route, digest, key)) changes.push(c);
+      this.rib.addLocal(route, digest, key, false);
       for (const o of outs) {
         o.out.announce(route, o.attrs, key);
         if (o.out.pendingCount >= o.n.earlyFlush && !o.n.blocked && o.n.adjOut === o.out) this.flush(o.n);
       }
     }
     for (const o of outs) this.scheduleFlush(o.n);
-    this.emit(changes);
   }
 
   withdraw(route: EvpnRoute): void {
     const key = evpnRouteKey(route);
-    this.emit(this.rib.withdrawLocal(route, key));
+    this.rib.withdrawLocal(route, key, false);
     for (const n of this.neighbors.values())
       if (n.adjOut) {
         n.adjOut.withdraw(route, key);
@@ -232,7 +231,11 @@ export class Speaker {
     for (const p of this.rib.localPaths()) yield { route: p.route, attrs: this.outAttrsOf.get(p.attrs)! };
   }
 
-  /** Subscribes to changes of best paths in the Loc-RIB. Returns the unsubscribe function. */
+  /**
+   * Subscribes to changes of best paths in the Loc-RIB caused by peers (announcements,
+   * withdrawals, session ends, graceful-restart sweeps); our own announcements are not echoed.
+   * Returns the unsubscribe function.
+   */
   subscribe(fn: SpeakerListener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -471,6 +474,11 @@ export class Speaker {
     n.adjOut = new AdjRibOut({
       ctx: { as4: neg.as4, extendedMessage: neg.extendedMessage },
       maxMessageSize: neg.maxMessageSize,
+      onRejected: (route, e) =>
+        this.log.error(
+          { peer: id, route: formatEvpnRoute(route), error: e.message },
+          "route not sent: cannot be encoded",
+        ),
     });
     n.earlyFlush = earlyFlushRoutes(neg.maxMessageSize);
     for (const p of this.rib.localPaths())

@@ -92,9 +92,10 @@ createInterface({ input: process.stdin }).on("line", (line) => {
           const h = HEX2;
           const t0 = performance.now();
           const routes: EvpnRoute[] = new Array(count);
+          const rd = `${vtep}:${vni}`;
           for (let i = 0; i < count; i++)
             routes[i] = macIpRoute({
-              rd: `${vtep}:${vni}`,
+              rd,
               mac: `02:${h[(i >>> 24) & 255]}:${h[(i >>> 16) & 255]}:${h[(i >>> 8) & 255]}:${h[i & 255]}:01`,
               ip: `198.51.100.${i & 255}`, // documentation range; the MAC keeps routes apart
               label1: vni,

@@ -354,7 +354,7 @@ describe("AdjRibOut flow control and refresh", () => {
 });
 
 describe("AdjRibOut input errors", () => {
-  test("MP attributes in OutAttrs, a bad next hop or a bad route throw at announce", () => {
+  test("MP attributes in OutAttrs or a bad next hop throw at announce", () => {
     const out = new AdjRibOut({ ctx: AS4 });
     const mp: OutAttrs = {
       nextHop: "192.0.2.1",
@@ -362,8 +362,27 @@ describe("AdjRibOut input errors", () => {
     };
     assert.throws(() => out.announce(r2(1), mp), TypeError);
     assert.throws(() => out.announce(r2(1), outAttrs("not-an-ip")), TypeError);
-    assert.throws(() => out.announce({ ...r2(1), mac: "zz" } as EvpnRoute, outAttrs()), /MAC/);
     assert.equal(out.pendingCount, 0);
+  });
+
+  test("a route that cannot be encoded is dropped by drain and reported; the others leave", () => {
+    const rejected: string[] = [];
+    const out = new AdjRibOut({ ctx: AS4, onRejected: (r, e) => rejected.push(`${r.routeType}: ${e.message}`) });
+    const attrs = outAttrs();
+    out.announce(r2(1), attrs);
+    out.announce({ ...r2(2), mac: "zz" } as EvpnRoute, attrs);
+    out.announce(r2(3), attrs);
+    const d = decodeAll(out.drain(10), AS4);
+    assert.equal(d.announced.length, 2);
+    assert.equal(rejected.length, 1);
+    assert.match(rejected[0]!, /MAC/);
+    assert.equal(out.rejected, 1);
+    assert.equal(out.pendingCount, 0);
+    assert.equal(out.size, 2);
+    // A group whose only route is bad produces no message at all.
+    out.announce({ ...r2(4), mac: "zz" } as EvpnRoute, outAttrs("192.0.2.9"));
+    assert.deepEqual(out.drain(10), []);
+    assert.equal(out.hasPending(), false);
   });
 
   test("attributes too large for one UPDATE throw, unless extended messages allow them", () => {
