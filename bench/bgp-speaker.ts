@@ -224,7 +224,12 @@ async function sendRun(lab: Lab, tx: string, rx: string, n: number): Promise<Sam
   await frr.start();
   const sp = new SpeakerProc(
     tx,
-    { routerId: TX, localAs: 65000, neighbors: [{ address: RX, peerAs: 65000, connectRetryTime: 1 }] },
+    {
+      routerId: TX,
+      localAs: 65000,
+      neighbors: [{ address: RX, peerAs: 65000, connectRetryTime: 1 }],
+      ...(process.env["BENCH_EXTENDED"] === "0" ? { extendedMessage: false } : {}),
+    },
     join(lab.workDir, `proxy-tx-${Date.now()}.log`),
   );
   try {

@@ -32,6 +32,8 @@ export interface LocalSpeaker {
   holdTime: number;
   families: AfiSafi[];
   gracefulRestart?: GracefulRestartConfig;
+  /** Offer RFC 8654 extended messages (default true). */
+  extendedMessage?: boolean;
 }
 
 export interface PeerGracefulRestart {
@@ -63,7 +65,9 @@ export interface Negotiated {
 /** The OPEN we send: every capability this speaker implements. */
 export function buildLocalOpen(local: LocalSpeaker): OpenMessage {
   const caps: Capability[] = local.families.map((f) => ({ code: 1, afi: f.afi, safi: f.safi }));
-  caps.push({ code: 2 }, { code: 70 }, { code: 6 }, { code: 65, asn: local.localAs });
+  caps.push({ code: 2 }, { code: 70 });
+  if (local.extendedMessage !== false) caps.push({ code: 6 });
+  caps.push({ code: 65, asn: local.localAs });
   if (local.gracefulRestart)
     caps.push({
       code: 64,
@@ -121,7 +125,7 @@ export function negotiate(local: LocalSpeaker, expectedPeerAs: number, remote: O
   }
 
   const holdTime = Math.min(local.holdTime, remote.holdTime);
-  const extendedMessage = has(CapCode.EXTENDED_MESSAGE);
+  const extendedMessage = local.extendedMessage !== false && has(CapCode.EXTENDED_MESSAGE);
   const n: Negotiated = {
     peerAs,
     peerRouterId: remote.bgpId,

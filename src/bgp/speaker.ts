@@ -43,6 +43,8 @@ export interface SpeakerOptions {
   families?: AfiSafi[];
   /** Advertise graceful restart (RFC 4724) so that peers keep our routes while we restart. */
   gracefulRestart?: GracefulRestartConfig;
+  /** Offer RFC 8654 extended messages (UPDATEs up to 65535 bytes); default true. */
+  extendedMessage?: boolean;
   /** Coalescing window (ms) between a local route change and the UPDATEs it causes. */
   updateDelayMs?: number;
   neighbors: NeighborConfig[];
@@ -83,11 +85,11 @@ interface Neighbor {
 const now = (): number => performance.now();
 
 /**
- * A short coalescing window gathers a burst into full UPDATEs, but once about two full UPDATEs'
- * worth of routes is pending they leave at once, so that the peer works on them while the burst
- * goes on. A type-2 MAC/IP route takes some 40 bytes.
+ * A short coalescing window gathers a burst into full UPDATEs, but once a full UPDATE's worth of
+ * routes is pending it leaves at once, so that the peer works on it while the burst goes on. A
+ * type-2 MAC/IP route takes some 40 bytes.
  */
-const earlyFlushRoutes = (maxMessageSize: number): number => 2 * Math.floor(maxMessageSize / 40);
+const earlyFlushRoutes = (maxMessageSize: number): number => Math.floor(maxMessageSize / 40);
 
 function normalizeAddress(a: string | undefined): string {
   if (a === undefined) return "";
@@ -117,6 +119,7 @@ export class Speaker {
       holdTime: PEER_DEFAULTS.holdTime,
       families: opts.families ?? [EVPN],
       ...(opts.gracefulRestart ? { gracefulRestart: opts.gracefulRestart } : {}),
+      ...(opts.extendedMessage === false ? { extendedMessage: false } : {}),
     };
     this.rib = new Rib({
       routerId: opts.routerId,

@@ -115,6 +115,19 @@ describe("FSM transitions (RFC 4271 §8.2.2)", () => {
     });
   });
 
+  test("extended messages can be left out of our OPEN and the negotiation", () => {
+    const f = new Fsm(cfg({ local: { ...LOCAL, extendedMessage: false } }));
+    f.handle({ type: "ManualStart" }, 0);
+    const m = written(f.handle({ type: "TcpConnected" }, 0))[0]!;
+    assert.ok(m.type === 1 && m.params[0]?.type === 2);
+    assert.ok(!m.params[0].capabilities.some((c) => c.code === 6));
+    const a = f.handle({ type: "Data", bytes: open({ caps: peerCaps([{ code: 6 }]) }) }, 0);
+    const o = a.find((x) => x.type === "open-received");
+    assert.ok(o && o.type === "open-received");
+    assert.equal(o.negotiated.extendedMessage, false);
+    assert.equal(o.negotiated.maxMessageSize, 4096);
+  });
+
   test("connection failure in Connect → Active; ConnectRetryTimer → Connect again", () => {
     const f = new Fsm(cfg());
     f.handle({ type: "ManualStart" }, 0);
