@@ -208,15 +208,18 @@ export class Speaker {
     const outs: { n: Neighbor; out: AdjRibOut; attrs: OutAttrs }[] = [];
     for (const n of this.neighbors.values())
       if (n.adjOut) outs.push({ n, out: n.adjOut, attrs: this.outAttrsFor(n, attrs) });
-    for (const route of routes) {
-      const key = evpnRouteKey(route);
-      this.rib.addLocal(route, digest, key, false);
+    // Peers first, so that the UPDATEs leave (and the peers work on them) while the RIB catches up.
+    const keys: string[] = new Array(routes.length);
+    for (let i = 0; i < routes.length; i++) {
+      const route = routes[i]!;
+      const key = (keys[i] = evpnRouteKey(route));
       for (const o of outs) {
         o.out.announce(route, o.attrs, key);
         if (o.out.pendingCount >= o.n.earlyFlush && !o.n.blocked && o.n.adjOut === o.out) this.flush(o.n);
       }
     }
     for (const o of outs) this.scheduleFlush(o.n);
+    for (let i = 0; i < routes.length; i++) this.rib.addLocal(routes[i]!, digest, keys[i], false);
   }
 
   withdraw(route: EvpnRoute): void {

@@ -8,7 +8,8 @@
 //   {"id":6,"cmd":"stop","communication":"..."}              -> stops and exits 0
 //   {"id":7,"cmd":"memory"}                                  -> process.memoryUsage() after a GC
 //   {"id":8,"cmd":"generate","count":N,"vtep":"192.0.2.9","vni":10} -> announces N type-2 routes
-//      (MAC + IPv4) made here, for benchmarks: no JSON per route on the pipe
+//      (MAC + IPv4) made here, for benchmarks: no JSON per route on the pipe; returns how long
+//      announceAll took and when it started (epoch ms)
 // Logs (pino JSON) go to stderr.
 // Usage: node speaker-child.js '<SpeakerOptions as JSON>' ['[{"routes":[...],"attrs":{...}}]']
 import { createInterface } from "node:readline";
@@ -90,7 +91,6 @@ createInterface({ input: process.stdin }).on("line", (line) => {
             ],
           };
           const h = HEX2;
-          const t0 = performance.now();
           const routes: EvpnRoute[] = new Array(count);
           const rd = `${vtep}:${vni}`;
           for (let i = 0; i < count; i++)
@@ -100,8 +100,13 @@ createInterface({ input: process.stdin }).on("line", (line) => {
               ip: `198.51.100.${i & 255}`, // documentation range; the MAC keeps routes apart
               label1: vni,
             });
+          // The clock starts when the routes are handed to the speaker (wall clock, for the caller).
+          const t0 = performance.now();
           speaker.announceAll(routes, attrs);
-          return reply(req.id, { ok: true, result: { announceMs: performance.now() - t0 } });
+          return reply(req.id, {
+            ok: true,
+            result: { announceMs: performance.now() - t0, startedAt: performance.timeOrigin + t0 },
+          });
         }
         case "refresh":
           speaker.requestRefresh(req["peer"] as string);

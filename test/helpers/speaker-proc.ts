@@ -113,9 +113,12 @@ export class SpeakerProc {
     return (await this.call("memory"))["result"] as NodeJS.MemoryUsage;
   }
 
-  /** Announces `count` type-2 routes generated inside the speaker process; returns its time. */
-  async generate(count: number, vtep: string, vni: number): Promise<{ announceMs: number }> {
-    return (await this.call("generate", { count, vtep, vni }))["result"] as { announceMs: number };
+  /**
+   * Announces `count` type-2 routes generated inside the speaker process; returns how long
+   * announceAll took and when it started (epoch ms, comparable across processes).
+   */
+  async generate(count: number, vtep: string, vni: number): Promise<{ announceMs: number; startedAt: number }> {
+    return (await this.call("generate", { count, vtep, vni }))["result"] as { announceMs: number; startedAt: number };
   }
 
   async refresh(peer: string): Promise<void> {
