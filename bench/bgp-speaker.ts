@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       receiveRun(lab, tx, proxyReceiver(lab, rx), GOBGP_ROUTES),
     );
     await collect(`send ${ROUTES} to FRR: evpn-proxy`, () => sendRun(lab, tx, rx, ROUTES));
-    const r = (a: string, b: string) => (res[a] && res[b] ? (res[a].ms / res[b].ms).toFixed(2) : "-");
+    const r = (a: string, b: string) => (res[a] && res[b] ? (res[a].ms / res[b].ms).toFixed(3) : "-");
     console.log(
       `ratio receive evpn-proxy / FRR:           ${r(`receive ${ROUTES}: evpn-proxy`, `receive ${ROUTES}: FRR 8.4`)} (goal ≤ 1.2)`,
     );
