@@ -3,7 +3,14 @@
 // and the graceful restart receiver timers (RFC 4724 §4.2). Calls take the time in ms and return
 // actions; connections are numbered by this class and reported back by the I/O layer.
 
-import type { BgpError, ErrorAction, NotificationMessage, RouteRefreshMessage, UpdateMessage } from "../codec/index.js";
+import {
+  type BgpError,
+  CeaseSub,
+  type ErrorAction,
+  type NotificationMessage,
+  type RouteRefreshMessage,
+  type UpdateMessage,
+} from "../codec/index.js";
 import {
   type DownCause,
   Fsm,
@@ -163,12 +170,20 @@ export class Peer {
     return this.out;
   }
 
-  /** ManualStop: Cease / Administrative Shutdown with an optional RFC 9003 communication. */
-  stop(now: number, communication?: string): PeerAction[] {
+  /**
+   * ManualStop: Cease / Administrative Shutdown with an optional RFC 9003 communication, or
+   * another Cease subcode (RFC 4486 §4, e.g. Peer De-configured).
+   */
+  stop(now: number, communication?: string, subcode: number = CeaseSub.ADMIN_SHUTDOWN): PeerAction[] {
     this.out = [];
     this.adminUp = false;
     this.restartAt = undefined;
-    const ev: FsmEvent = communication === undefined ? { type: "ManualStop" } : { type: "ManualStop", communication };
+    const ev: FsmEvent =
+      subcode !== CeaseSub.ADMIN_SHUTDOWN
+        ? { type: "AutomaticStop", subcode }
+        : communication === undefined
+          ? { type: "ManualStop" }
+          : { type: "ManualStop", communication };
     if (this.candidate) this.feed(this.candidate, ev, now);
     this.feed(this.primary, ev, now);
     return this.out;

@@ -6,6 +6,7 @@ import net from "node:net";
 import { performance } from "node:perf_hooks";
 import {
   type AfiSafi,
+  CeaseSub,
   describeNotification,
   formatEvpnRoute,
   encodeMessage,
@@ -32,6 +33,8 @@ export interface NeighborConfig extends Partial<Omit<PeerConfig, "address" | "pe
   /** Source address for our connections. */
   localAddress?: string;
   description?: string;
+  /** Advertise our graceful restart capability to this neighbour (default: as the speaker). */
+  gracefulRestart?: boolean;
 }
 
 export interface SpeakerOptions {
@@ -166,7 +169,7 @@ export class Speaker {
     const pc: PeerConfig = { ...PEER_DEFAULTS, ...stripUndefined(cfg), address: cfg.address, peerAs: cfg.peerAs };
     const n: Neighbor = {
       cfg,
-      peer: new Peer(pc, this.local),
+      peer: new Peer(pc, cfg.gracefulRestart === false ? { ...this.local, gracefulRestart: undefined } : this.local),
       sockets: new Map(),
       timer: undefined,
       flushTimer: undefined,
@@ -180,11 +183,11 @@ export class Speaker {
     this.neighbors.set(cfg.address, n);
   }
 
-  /** Administratively removes a neighbour: Cease / Peer De-configured, routes withdrawn. */
+  /** Removes a neighbour: Cease / Peer De-configured (RFC 4486 §4), its routes withdrawn. */
   removeNeighbor(address: string): void {
     const n = this.neighbors.get(address);
     if (!n) return;
-    this.run(n, n.peer.stop(now()));
+    this.run(n, n.peer.stop(now(), undefined, CeaseSub.PEER_DECONFIGURED));
     this.clearTimers(n);
     this.neighbors.delete(address);
     this.emit(this.rib.withdrawAll(address));
@@ -230,6 +233,11 @@ export class Speaker {
         n.adjOut.withdraw(route, key);
         this.pace(n);
       }
+  }
+
+  /** Configured neighbour addresses. */
+  neighborAddresses(): string[] {
+    return [...this.neighbors.keys()];
   }
 
   /** Every local route, as announced. */

@@ -1,0 +1,129 @@
+// What the proxy announces (RFC 7432, RFC 8365): for every service and every static VTEP that is
+// not an EVPN VTEP itself, a type 3 (IMET) route so that EVPN VTEPs flood to the static VTEP, and
+// a type 2 (MAC/IP) route for every configured static MAC. Pure: configuration and the set of
+// EVPN VTEPs in, route groups out.
+
+import type { OutAttrs } from "../bgp/adj-rib-out.js";
+import {
+  encapsulation,
+  type EvpnRoute,
+  type ExtCommunity,
+  type LargeCommunity,
+  macIpRoute,
+  macMobility,
+  type PathAttribute,
+  routeTarget,
+} from "../codec/index.js";
+
+export interface StaticVtepPlan {
+  address: string;
+  macs: { mac: string; ip?: string }[];
+}
+
+export interface ServicePlan {
+  name: string;
+  evi: number;
+  vni: number;
+  routeTargets: string[];
+  staticVteps: StaticVtepPlan[];
+}
+
+export interface PlanInput {
+  localAs: number;
+  services: ServicePlan[];
+}
+
+/** One announcement group: routes sharing one attribute object (see Speaker.announceAll). */
+export interface RouteGroup {
+  attrs: OutAttrs;
+  routes: EvpnRoute[];
+}
+
+/**
+ * Marks routes as proxied, so that a proxy never takes another proxy's route for an EVPN VTEP
+ * announcing itself. Derived from the configuration only: proxies with one configuration
+ * announce identical routes (large community, RFC 8092: <local-as>:0x45565058 ("EVPX"):1).
+ */
+export function proxyMarker(localAs: number): LargeCommunity {
+  return { global: localAs, local1: 0x45565058, local2: 1 };
+}
+
+export function isProxyMarked(attrs: readonly PathAttribute[], localAs: number): boolean {
+  const m = proxyMarker(localAs);
+  for (const a of attrs)
+    if (a.kind === "large-communities")
+      return a.communities.some((c) => c.global === m.global && c.local1 === m.local1 && c.local2 === m.local2);
+  return false;
+}
+
+/**
+ * The route distinguisher of a static VTEP's routes: `<vtep>:<evi>` (RFC 4364 type 1), the form
+ * an EVPN VTEP would use for itself. An IPv6 VTEP cannot administer a type 1 RD: it gets
+ * `<local-as>:<evi>` (type 0, or type 2 for a 4-octet AS).
+ */
+export function staticVtepRd(vtep: string, evi: number, localAs: number): string {
+  return vtep.includes(":") ? `${localAs}:${evi}` : `${vtep}:${evi}`;
+}
+
+const BASE: readonly PathAttribute[] = [
+  { kind: "origin", origin: 0 }, // ORIGIN IGP
+  { kind: "as-path", segments: [] },
+  { kind: "local-pref", localPref: 100 }, // RFC 4271 §5.1.5; the speaker drops it towards eBGP peers
+];
+
+/** Keeps one attribute object per distinct content, so that unchanged routes are not re-sent. */
+export class AttrsCache {
+  private readonly byText = new Map<string, OutAttrs>();
+  get(nextHop: string, attributes: PathAttribute[]): OutAttrs {
+    const text = JSON.stringify([nextHop, attributes]);
+    let a = this.byText.get(text);
+    if (!a) this.byText.set(text, (a = { nextHop, attributes }));
+    return a;
+  }
+  /** Forgets attribute objects no longer in use. */
+  retain(used: Set<OutAttrs>): void {
+    for (const [k, v] of this.byText) if (!used.has(v)) this.byText.delete(k);
+  }
+}
+
+/**
+ * The routes to announce. `evpnVteps(service)` is the set of VTEP addresses that announce their
+ * own type 3 for that service: those are not proxied (RFC 7432 §11.1 — they speak for themselves).
+ */
+export function plan(
+  input: PlanInput,
+  evpnVteps: (s: ServicePlan) => ReadonlySet<string>,
+  cache: AttrsCache,
+): RouteGroup[] {
+  const groups: RouteGroup[] = [];
+  const marker = proxyMarker(input.localAs);
+  for (const s of input.services) {
+    const own = evpnVteps(s);
+    const rts: ExtCommunity[] = s.routeTargets.map(routeTarget);
+    for (const v of s.staticVteps) {
+      if (own.has(v.address)) continue;
+      const rd = staticVtepRd(v.address, s.evi, input.localAs);
+      // RFC 7432 §11.1, RFC 8365 §5.1.3: IMET with the static VTEP as originator, next hop and
+      // ingress-replication endpoint (RFC 6514 §5 PMSI type 6), the VNI in the label field.
+      const imet = cache.get(v.address, [
+        ...BASE,
+        { kind: "ext-communities", communities: [...rts, encapsulation()] },
+        { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: s.vni, endpoint: v.address },
+        { kind: "large-communities", communities: [marker] },
+      ]);
+      groups.push({ attrs: imet, routes: [{ routeType: 3, rd, ethernetTag: 0, originator: v.address }] });
+      if (v.macs.length === 0) continue;
+      // RFC 7432 §15.2: a configured MAC is static: MAC mobility with the sticky flag.
+      const mac = cache.get(v.address, [
+        ...BASE,
+        { kind: "ext-communities", communities: [...rts, encapsulation(), macMobility(0, true)] },
+        { kind: "large-communities", communities: [marker] },
+      ]);
+      groups.push({
+        attrs: mac,
+        routes: v.macs.map((m) => macIpRoute({ rd, mac: m.mac, ...(m.ip ? { ip: m.ip } : {}), label1: s.vni })),
+      });
+    }
+  }
+  return groups;
+}

@@ -1,0 +1,160 @@
+// The proxy's routes (RFC 7432, RFC 8365) and its tracking of EVPN VTEPs.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { digestAttributes } from "../../src/bgp/path-attrs.js";
+import type { Path, PeerRef, RibChange } from "../../src/bgp/rib.js";
+import { encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
+import { AttrsCache, isProxyMarked, plan, type ServicePlan } from "../../src/proxy/plan.js";
+import { EvpnVtepTracker } from "../../src/proxy/vteps.js";
+
+const S10: ServicePlan = {
+  name: "vni10",
+  evi: 10,
+  vni: 10,
+  routeTargets: ["65000:10"],
+  staticVteps: [
+    { address: "192.0.2.1", macs: [] },
+    { address: "192.0.2.2", macs: [{ mac: "02:00:00:00:01:02" }, { mac: "02:00:00:00:01:03", ip: "198.51.100.3" }] },
+  ],
+};
+const S20: ServicePlan = {
+  name: "svc20",
+  evi: 200,
+  vni: 20,
+  routeTargets: ["65000:2000", "65000:2001"],
+  staticVteps: [{ address: "192.0.2.1", macs: [] }],
+};
+const none = () => new Set<string>();
+
+describe("plan", () => {
+  test("a type 3 per static VTEP and a sticky type 2 per static MAC, as the issue specifies", () => {
+    const g = plan({ localAs: 65000, services: [S10] }, none, new AttrsCache());
+    assert.equal(g.length, 3);
+    const [imet1, imet2, macs2] = g;
+    assert.deepEqual(imet1!.routes, [{ routeType: 3, rd: "192.0.2.1:10", ethernetTag: 0, originator: "192.0.2.1" }]);
+    assert.equal(imet1!.attrs.nextHop, "192.0.2.1");
+    assert.deepEqual(imet1!.attrs.attributes, [
+      { kind: "origin", origin: 0 },
+      { kind: "as-path", segments: [] },
+      { kind: "local-pref", localPref: 100 },
+      {
+        kind: "ext-communities",
+        communities: [
+          { kind: "route-target", value: "65000:10" },
+          { kind: "encapsulation", tunnelType: 8 },
+        ],
+      },
+      { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: 10, endpoint: "192.0.2.1" },
+      { kind: "large-communities", communities: [{ global: 65000, local1: 0x45565058, local2: 1 }] },
+    ]);
+    assert.equal((imet2!.routes[0] as { rd: string }).rd, "192.0.2.2:10");
+    assert.deepEqual(
+      macs2!.routes.map((r) => (r.routeType === 2 ? [r.rd, r.mac, r.ip, r.label1, r.esi] : [])),
+      [
+        ["192.0.2.2:10", "02:00:00:00:01:02", undefined, 10, "00:00:00:00:00:00:00:00:00:00"],
+        ["192.0.2.2:10", "02:00:00:00:01:03", "198.51.100.3", 10, "00:00:00:00:00:00:00:00:00:00"],
+      ],
+    );
+    const ext = macs2!.attrs.attributes.find((a) => a.kind === "ext-communities");
+    assert.deepEqual(ext && ext.kind === "ext-communities" && ext.communities.at(-1), {
+      kind: "mac-mobility",
+      flags: 1,
+      sequence: 0,
+    });
+    assert.ok(!macs2!.attrs.attributes.some((a) => a.kind === "pmsi-tunnel"), "PMSI only on IMET routes");
+    // Every group encodes (the speaker would send it).
+    for (const x of g)
+      encodeMessage({
+        type: 2,
+        withdrawn: [],
+        nlri: [],
+        attributes: [
+          ...x.attrs.attributes,
+          {
+            kind: "mp-reach",
+            afi: 25,
+            safi: 70,
+            nextHop: [x.attrs.nextHop],
+            nlri: { family: "evpn", routes: x.routes },
+          },
+        ],
+      });
+  });
+
+  test("EVI ≠ VNI: RD from the EVI, label from the VNI, the configured route targets", () => {
+    const g = plan({ localAs: 65000, services: [S20] }, none, new AttrsCache());
+    assert.equal((g[0]!.routes[0] as { rd: string }).rd, "192.0.2.1:200");
+    const pmsi = g[0]!.attrs.attributes.find((a) => a.kind === "pmsi-tunnel");
+    assert.equal(pmsi && pmsi.kind === "pmsi-tunnel" && pmsi.label, 20);
+    const ext = g[0]!.attrs.attributes.find((a) => a.kind === "ext-communities");
+    assert.deepEqual(ext && ext.kind === "ext-communities" && ext.communities.slice(0, 2), [
+      { kind: "route-target", value: "65000:2000" },
+      { kind: "route-target", value: "65000:2001" },
+    ]);
+  });
+
+  test("identical configurations give identical routes and shared attribute objects", () => {
+    const cache = new AttrsCache();
+    const a = plan({ localAs: 65000, services: [S10, S20] }, none, cache);
+    const b = plan({ localAs: 65000, services: [structuredClone(S10), structuredClone(S20)] }, none, cache);
+    assert.deepEqual(a, b);
+    a.forEach((g, i) => assert.equal(g.attrs, b[i]!.attrs, "same object: nothing is re-sent"));
+    const other = plan({ localAs: 65000, services: [S10, S20] }, none, new AttrsCache());
+    assert.deepEqual(other, a, "another proxy with the same configuration announces the same");
+  });
+
+  test("a static VTEP that announces itself is not proxied for that service", () => {
+    const g = plan(
+      { localAs: 65000, services: [S10, S20] },
+      (s) => new Set(s.name === "vni10" ? ["192.0.2.1"] : []),
+      new AttrsCache(),
+    );
+    assert.deepEqual(
+      g.flatMap((x) => x.routes.map((r) => (r as { rd: string }).rd)),
+      ["192.0.2.2:10", "192.0.2.2:10", "192.0.2.2:10", "192.0.2.1:200"],
+    );
+  });
+});
+
+const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
+
+function path(route: EvpnRoute, nextHop: string, attrs: PathAttribute[]): Path {
+  return { key: "k", route, attrs: digestAttributes(attrs, nextHop), source: RR, stale: false };
+}
+
+function imetChange(key: string, vtep: string, nextHop: string, rts: string[], marked = false): RibChange {
+  const route: EvpnRoute = { routeType: 3, rd: `${vtep}:1`, ethernetTag: 0, originator: vtep };
+  const attrs: PathAttribute[] = [
+    { kind: "ext-communities", communities: rts.map((value) => ({ kind: "route-target" as const, value })) },
+    ...(marked
+      ? [{ kind: "large-communities" as const, communities: [{ global: 65000, local1: 0x45565058, local2: 1 }] }]
+      : []),
+  ];
+  return { key, route, new: path(route, nextHop, attrs) };
+}
+
+describe("EVPN VTEP tracking", () => {
+  test("IMET routes a VTEP originates for itself, by route target; withdrawals remove them", () => {
+    const t = new EvpnVtepTracker(65000);
+    assert.equal(t.apply([imetChange("a", "192.0.2.11", "192.0.2.11", ["65000:10"])]), true);
+    assert.equal(t.apply([imetChange("b", "192.0.2.12", "192.0.2.12", ["65000:2000"])]), true);
+    assert.deepEqual([...t.vteps(["65000:10"])], ["192.0.2.11"]);
+    assert.deepEqual([...t.vteps(["65000:2000", "65000:10"])].sort(), ["192.0.2.11", "192.0.2.12"]);
+    const gone = imetChange("a", "192.0.2.11", "192.0.2.11", ["65000:10"]);
+    assert.equal(t.apply([{ key: "a", route: gone.route, old: gone.new! }]), true);
+    assert.deepEqual([...t.vteps(["65000:10"])], []);
+  });
+
+  test("another proxy's routes, and IMETs whose next hop is not the originator, are not EVPN VTEPs", () => {
+    const t = new EvpnVtepTracker(65000);
+    assert.equal(t.apply([imetChange("a", "192.0.2.1", "192.0.2.1", ["65000:10"], true)]), false);
+    assert.equal(t.apply([imetChange("b", "192.0.2.1", "192.0.2.4", ["65000:10"])]), false);
+    assert.deepEqual([...t.vteps(["65000:10"])], []);
+    assert.ok(
+      isProxyMarked(
+        [{ kind: "large-communities", communities: [{ global: 65000, local1: 0x45565058, local2: 1 }] }],
+        65000,
+      ),
+    );
+  });
+});
