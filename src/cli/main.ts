@@ -1,29 +1,86 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
-// evpn-proxy command line. The daemon (`run`, `check`) arrives with the proxy; today the tool
-// decodes BGP messages for operators: hex in, FRR notation and stable JSON out.
+// evpn-proxy command line: the daemon (`run`), configuration check (`check`), and `decode`, which
+// decodes BGP messages for operators (hex in, FRR notation and stable JSON out).
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { formatConfigError, loadConfig } from "../config/load.js";
+import { Daemon } from "../daemon.js";
+import { daemonLogger } from "../log.js";
+import { checkCommand } from "./check.js";
 import { type DecodedLine, decodeHexLines } from "./decode.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-  version: string;
-};
+const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Exit status for an invalid configuration (`run` and `check`). */
+const EXIT_CONFIG = 2;
+/** SIGTERM/SIGINT: the NOTIFICATIONs must be out and the process gone within 2 s. */
+const STOP_DEADLINE_MS = 1800;
 
 function print(lines: DecodedLine[], json: boolean): number {
   let bad = 0;
   for (const l of lines) {
     if (!l.ok) bad++;
-    if (json) process.stdout.write(`${JSON.stringify(l.json)}\n`);
-    else process.stdout.write(`${l.text}\n`);
+    process.stdout.write(`${json ? JSON.stringify(l.json) : l.text}\n`);
   }
   return bad === 0 ? 0 : 1;
 }
 
+async function run(file: string): Promise<void> {
+  const loaded = loadConfig(file);
+  if (!loaded.ok) {
+    // Nothing is opened before the configuration is known to be valid.
+    for (const e of loaded.errors) process.stderr.write(`${formatConfigError(e)}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const log = daemonLogger(process.env["EVPN_PROXY_LOG_LEVEL"] ?? "info");
+  const daemon = new Daemon(loaded.config, log);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, `${signal}: stopping`);
+    setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+    void daemon.stop(`evpn-proxy stopping (${signal})`).then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  let reloading = Promise.resolve();
+  process.on("SIGHUP", () => {
+    reloading = reloading.then(async () => {
+      const next = loadConfig(file);
+      if (!next.ok) {
+        for (const e of next.errors)
+          log.error({ file, path: e.path }, `configuration rejected, running one kept: ${formatConfigError(e)}`);
+        return;
+      }
+      log.info({ file }, "SIGHUP: reloading the configuration");
+      await daemon.reload(next.config);
+    });
+  });
+  try {
+    await daemon.start();
+  } catch (e) {
+    log.fatal({ err: e }, `cannot start: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+}
+
 const program = new Command();
+program.name("evpn-proxy").description("BGP EVPN proxy for statically configured VXLAN VTEPs").version(pkg.version);
+
 program
-  .name("evpn-proxy")
-  .description("BGP EVPN proxy for statically configured VXLAN VTEPs (the daemon is under construction; see README)")
-  .version(pkg.version);
+  .command("run")
+  .description("run the daemon in the foreground (SIGHUP reloads the configuration, SIGTERM stops)")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .action(async (opts: { config: string }) => run(opts.config));
+
+program
+  .command("check")
+  .description("validate a configuration file: exit 0 when valid, 2 otherwise")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .action((opts: { config: string }) => {
+    process.exitCode = checkCommand(opts.config, process.stdout, process.stderr);
+  });
 
 program
   .command("decode")
@@ -39,4 +96,4 @@ program
     process.exitCode = print(decodeHexLines(input, { as4: !opts.as2 }), opts.json === true);
   });
 
-program.parse();
+await program.parseAsync();

@@ -66,11 +66,16 @@ export class ScriptedPeer {
     if (m) return Promise.resolve(m);
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no message within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push((x) => {
+      const waiter = (x: BgpMessage | null) => {
         clearTimeout(t);
         resolve(x);
-      });
+      };
+      const t = setTimeout(() => {
+        // A waiter that timed out must not swallow a later message.
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no message within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 

@@ -1,0 +1,335 @@
+// The configuration file of evpn-proxy, defined once: this zod schema validates the YAML as
+// written (kebab-case keys, every object strict so that unknown keys are errors) and is the source
+// of the JSON Schema for editors (json-schema.ts). Every message is written for the operator:
+// what was expected, and what the file holds ("expected an IPv4 address, got "192.0.2.300"").
+// Checks across fields (duplicates, the router-id used as a neighbour) and the normalized,
+// camelCase form the daemon uses are in load.ts.
+import { z } from "zod";
+import { formatAdminValue, normalizeIp, normalizeMac, parseAdminValue } from "../codec/index.js";
+
+/** Operator-readable rendering of a value found in the file, for "got …" in messages. */
+export function showValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "an empty value";
+  if (typeof v === "string") return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return String(v);
+}
+
+export const MISSING = "required key is missing";
+
+type Issue = { code?: string; input?: unknown };
+
+/** The error function of a schema: "required key is missing", or "expected <what>, got <value>". */
+function expected(what: string, why = ""): (iss: Issue) => string {
+  return (iss) =>
+    iss.input === undefined && iss.code === "invalid_type"
+      ? MISSING
+      : `expected ${what}, got ${showValue(iss.input)}${why === "" || typeof iss.input !== "number" ? "" : ` (${why})`}`;
+}
+
+// ---- value parsers shared with load.ts (canonical text, or a reason) ------------------------------
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Why an address cannot be a host's (unspecified, multicast, broadcast), or null. */
+function notUnicast(canonical: string): string | null {
+  if (canonical === "0.0.0.0" || canonical === "::") return "the unspecified address";
+  if (canonical === "255.255.255.255") return "the broadcast address";
+  if (canonical.includes(":")) return /^ff[0-9a-f]{2}:/.test(canonical) ? "a multicast address" : null;
+  const first = Number(canonical.slice(0, canonical.indexOf(".")));
+  return first >= 224 && first <= 239 ? "a multicast address" : null;
+}
+
+export type IpFamily = "ipv4" | "ip";
+
+/** Canonical text of an address (RFC 5952 for IPv6); `unicast` also rejects what no host can have. */
+export function parseAddress(s: string, family: IpFamily, unicast: boolean): Parsed<string> {
+  const what = family === "ipv4" ? "an IPv4 address" : "an IPv4 or IPv6 address";
+  const value = family === "ipv4" && s.includes(":") ? null : normalizeIp(s);
+  if (value === null) return { ok: false, reason: `expected ${what}, got ${showValue(s)}` };
+  const bad = unicast ? notUnicast(value) : null;
+  if (bad !== null) return { ok: false, reason: `expected a unicast address, got ${showValue(s)} (${bad})` };
+  return { ok: true, value };
+}
+
+export interface MacEntry {
+  mac: string;
+  ip?: string;
+}
+
+/** A static MAC entry: "MAC" or "MAC IP"; the MAC in lowercase colon form, the IP canonical. */
+export function parseMacEntry(s: string): Parsed<MacEntry> {
+  const parts = s.trim().split(/\s+/);
+  if (parts.length > 2 || parts[0] === "")
+    return { ok: false, reason: `expected "MAC" or "MAC IP" (e.g. "02:00:00:00:01:02 10.0.0.2"), got ${showValue(s)}` };
+  const mac = normalizeMac(parts[0]!);
+  if (mac === null)
+    return { ok: false, reason: `expected a MAC address such as "02:00:00:00:01:02", got ${showValue(parts[0])}` };
+  if (mac === "00:00:00:00:00:00") return { ok: false, reason: `expected a unicast MAC address, got the all-zero MAC` };
+  if ((Number.parseInt(mac.slice(0, 2), 16) & 1) === 1)
+    return {
+      ok: false,
+      reason: `expected a unicast MAC address, got ${showValue(parts[0])} (the I/G bit of the first octet is set: multicast or broadcast)`,
+    };
+  if (parts.length === 1) return { ok: true, value: { mac } };
+  const ip = normalizeIp(parts[1]!);
+  if (ip === null)
+    return { ok: false, reason: `expected an IPv4 or IPv6 address after the MAC, got ${showValue(parts[1])}` };
+  const bad = notUnicast(ip);
+  if (bad !== null)
+    return { ok: false, reason: `expected a unicast address after the MAC, got ${showValue(parts[1])} (${bad})` };
+  return { ok: true, value: { mac, ip } };
+}
+
+/** A route target as the codec prints it: "65000:10", "192.0.2.1:10", "4200000000:10", "65000L:10". */
+export function parseRouteTarget(s: string): Parsed<string> {
+  const b = new Uint8Array(6);
+  const layout = parseAdminValue(s.trim(), b, 0);
+  if (layout < 0)
+    return {
+      ok: false,
+      reason: `expected a route target "AS:N" (AS ≤ 65535, N ≤ 4294967295), "IPv4:N" or "AS4:N" (N ≤ 65535), e.g. "65000:10", "192.0.2.1:10" or "4200000000:10", got ${showValue(s)}`,
+    };
+  return { ok: true, value: formatAdminValue(layout, b, 0) };
+}
+
+/** The default route target of a service: `<local-as>:<evi>`, the 4-octet-AS form when the AS needs it. */
+export function defaultRouteTarget(localAs: number, evi: number): string {
+  // "AS:N" is type 0 (2-octet AS, 32-bit N) when the AS fits 2 octets, else type 2 (4-octet AS,
+  // 16-bit N; the EVI is at most 65535).
+  const rt = parseRouteTarget(`${localAs}:${evi}`);
+  if (!rt.ok) throw new Error(`no default route target for AS ${localAs}, EVI ${evi}`);
+  return rt.value;
+}
+
+// ---- schema builders ------------------------------------------------------------------------------
+
+function integer(min: number, max: number, why = "") {
+  return z
+    .number({ error: expected(`an integer from ${min} to ${max}`, why) })
+    .int()
+    .min(min)
+    .max(max);
+}
+
+const AS_TRANS = 23456;
+
+function asNumber() {
+  return integer(1, 4294967295).refine((v) => v !== AS_TRANS, {
+    message: "AS 23456 is AS_TRANS (RFC 6793), a placeholder that cannot be a real AS number",
+  });
+}
+
+function port() {
+  return integer(1, 65535);
+}
+
+function bool() {
+  return z.boolean({ error: expected("true or false") });
+}
+
+function address(family: IpFamily, unicast: boolean) {
+  const what = family === "ipv4" ? "an IPv4 address" : "an IPv4 or IPv6 address";
+  return z
+    .string({ error: expected(what) })
+    .superRefine((s, ctx) => {
+      const r = parseAddress(s, family, unicast);
+      if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason, input: s });
+    })
+    .meta(family === "ipv4" ? { format: "ipv4" } : { anyOf: [{ format: "ipv4" }, { format: "ipv6" }] });
+}
+
+/** A list; `min` 1 makes it non-empty. */
+function list<T extends z.ZodType>(item: T, what: string, min = 0) {
+  const msg = min > 0 ? `expected a list of at least one ${what}` : `expected a list of ${what}s`;
+  return z
+    .array(item, { error: (iss) => (iss.input === undefined ? MISSING : msg + `, got ${showValue(iss.input)}`) })
+    .min(min, {
+      error: `${msg}, got an empty list`,
+    });
+}
+
+/** A mapping with exactly these keys. */
+function mapping<S extends z.ZodRawShape>(shape: S, what: string) {
+  return z.strictObject(shape, { error: expected(what) });
+}
+
+// ---- the configuration file -----------------------------------------------------------------------
+
+const MAC_ENTRY_PATTERN =
+  "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))?\\s*$";
+
+export const NeighborSchema = mapping(
+  {
+    address: address("ip", true).describe("Address of the BGP neighbour (IPv4 or IPv6)."),
+    "peer-as": asNumber().describe("AS number of the neighbour (equal to local-as for iBGP)."),
+    "local-address": address("ip", false)
+      .optional()
+      .describe("Source address of the connections to this neighbour; by default the kernel chooses."),
+    port: port().default(179).describe("TCP port of the neighbour."),
+    passive: bool().default(false).describe("Never connect to this neighbour; only accept its connections."),
+    "hold-time": z
+      .number({
+        error: expected("0 or an integer from 3 to 65535", "RFC 4271 §4.2: 0 for no KEEPALIVEs, else at least 3 s"),
+      })
+      .int()
+      .min(0)
+      .max(65535)
+      .refine((v) => v === 0 || v >= 3)
+      .meta({ not: { enum: [1, 2] } })
+      .default(90)
+      .describe("Hold time in seconds proposed in the OPEN (RFC 4271): 0, or from 3 to 65535."),
+    keepalive: integer(1, 21845)
+      .optional()
+      .describe("Seconds between KEEPALIVEs; by default a third of the negotiated hold time. Must be below hold-time."),
+    description: z
+      .string({ error: expected("a text") })
+      .optional()
+      .describe("Free text naming the neighbour, shown in logs."),
+    "graceful-restart": bool()
+      .default(true)
+      .describe(
+        "Negotiate graceful restart (RFC 4724) with this neighbour, when graceful-restart is enabled globally.",
+      ),
+    "connect-retry": integer(1, 65535).default(10).describe("Seconds between attempts to connect to the neighbour."),
+  },
+  "a mapping with address and peer-as",
+).describe("A BGP neighbour: a route reflector or an EVPN VTEP speaking L2VPN EVPN.");
+
+export const StaticVtepSchema = mapping(
+  {
+    address: address("ip", true).describe(
+      "Address of the static VTEP: the VXLAN tunnel endpoint named in its flood list, announced as next hop and originator of its routes.",
+    ),
+    macs: list(
+      z
+        .string({ error: expected('a MAC, or "MAC IP"') })
+        .superRefine((s, ctx) => {
+          const r = parseMacEntry(s);
+          if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason, input: s });
+        })
+        .meta({ pattern: MAC_ENTRY_PATTERN })
+        .describe(
+          'A unicast MAC behind this VTEP ("02:00:00:00:01:02"), announced as a type 2 route; "MAC IP" ("02:00:00:00:01:02 10.0.0.2") announces a MAC/IP route.',
+        ),
+      "MAC",
+    )
+      .default([])
+      .describe("Static MACs behind this VTEP, announced as sticky (static) type 2 routes (RFC 7432 §15.2)."),
+  },
+  "a mapping with address (and optionally macs)",
+).describe("A static (non-EVPN) VXLAN VTEP the proxy announces on behalf of.");
+
+export const ServiceSchema = mapping(
+  {
+    name: z
+      .string({ error: expected("a name of letters, digits, '_', '.' or '-'") })
+      .regex(/^[A-Za-z0-9_.-]+$/, { error: expected("a name of letters, digits, '_', '.' or '-'") })
+      .describe("Name of the service (unique), used in logs: letters, digits, '_', '.', '-'."),
+    evi: integer(
+      1,
+      65535,
+      "the EVI is the assigned number of the route distinguisher <vtep>:<evi>: 16 bits in an IPv4-administered RD, RFC 4364 type 1",
+    ).describe(
+      "EVPN instance number (RFC 7432), unique. At most 65535: the route distinguisher <vtep>:<evi> is IPv4-administered (RFC 4364 type 1) with a 16-bit assigned number.",
+    ),
+    vni: integer(1, 16777215, "a VXLAN network identifier has 24 bits, RFC 7348").describe(
+      "VXLAN network identifier (RFC 7348, 24 bits), unique: the label of the routes and of the PMSI tunnel attribute.",
+    ),
+    "route-targets": list(
+      z
+        .string({ error: expected('a route target such as "65000:10"') })
+        .superRefine((s, ctx) => {
+          const r = parseRouteTarget(s);
+          if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason, input: s });
+        })
+        .meta({ pattern: "^(\\d+L?|\\d{1,3}(\\.\\d{1,3}){3}):\\d+$" })
+        .describe('A route target: "AS:N", "IPv4:N" or "AS4:N" (e.g. "65000:10", "192.0.2.1:10", "4200000000:10").'),
+      "route target",
+      1,
+    )
+      .optional()
+      .describe(
+        "Route targets of the routes announced for this service. Default: <local-as>:<evi> (in the 4-octet-AS form when local-as is above 65535). EVPN VTEPs import by route target.",
+      ),
+    "static-vteps": list(StaticVtepSchema, "static VTEP")
+      .default([])
+      .describe("Static VTEPs of this service: each gets a type 3 (IMET) route, and its MACs type 2 routes."),
+  },
+  "a mapping with name, evi and vni",
+).describe("A layer-2 service: one EVPN instance and one VXLAN VNI (VLAN-based service, RFC 8365).");
+
+export const LearningSchema = mapping(
+  {
+    "vxlan-listen": address("ip", false)
+      .optional()
+      .describe("Address on which to receive VXLAN packets for data-plane learning (issue 5; accepted now)."),
+    "include-ip": bool()
+      .default(true)
+      .describe(
+        "Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (issue 5; accepted now).",
+      ),
+  },
+  "a mapping with vxlan-listen and include-ip",
+).describe("Data-plane learning of MACs from ARP/ND inside VXLAN: the next issue; validated and accepted now.");
+
+export const ConfigSchema = mapping(
+  {
+    "router-id": address("ipv4", true).describe("BGP identifier (IPv4): the proxy's own address."),
+    "local-as": asNumber().describe("AS number of the proxy (1 to 4294967295)."),
+    listen: z
+      .union(
+        [
+          mapping(
+            {
+              address: address("ip", false)
+                .optional()
+                .describe("Address to accept BGP connections on; default the router-id."),
+              port: port().optional().describe("TCP port to accept BGP connections on; default 179."),
+            },
+            "a mapping with address and/or port",
+          ),
+          bool(),
+        ],
+        { error: expected("a mapping with address and/or port, true, or false to accept no connections") },
+      )
+      .optional()
+      .describe(
+        "Where to accept BGP connections: a mapping with address and/or port; true or absent for the router-id, port 179; false for nowhere.",
+      ),
+    "graceful-restart": z
+      .union(
+        [
+          mapping(
+            {
+              "restart-time": integer(1, 4095, "12 bits, RFC 4724 §3")
+                .default(120)
+                .describe("Seconds neighbours keep our routes while we restart (RFC 4724, 1 to 4095)."),
+            },
+            "a mapping with restart-time",
+          ),
+          bool(),
+        ],
+        { error: expected("a mapping with restart-time, true, or false to disable graceful restart") },
+      )
+      .optional()
+      .describe(
+        "Graceful restart (RFC 4724) advertised to neighbours: a mapping with restart-time; true or absent for restart-time 120; false to disable.",
+      ),
+    neighbors: list(NeighborSchema, "neighbor", 1).describe("BGP neighbours (at least one)."),
+    services: list(ServiceSchema, "service", 1).describe("Services (at least one): an EVI and a VNI each."),
+    learning: LearningSchema.optional(),
+  },
+  "a mapping with router-id, local-as, neighbors and services",
+).meta({
+  title: "evpn-proxy configuration",
+  description:
+    "Configuration file of evpn-proxy, a BGP EVPN proxy that announces statically configured VXLAN VTEPs and their MACs into a BGP EVPN fabric.",
+});
+
+/** The file as written (kebab-case), before defaults. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The file as validated by the schema, zod defaults applied (kebab-case). */
+export type ConfigFile = z.output<typeof ConfigSchema>;

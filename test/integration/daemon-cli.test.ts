@@ -1,0 +1,177 @@
+// `evpn-proxy run` end to end over loopback with a scripted peer: the routes of issue 4 exactly,
+// SIGHUP applying a difference without a session reset, SIGTERM with Cease and exit 0 within 2 s,
+// and a bad configuration refused with exit 2 before any socket is opened.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { NODE_FLAGS } from "../../src/cli/node-flags.js";
+import type { BgpMessage, EvpnRoute, UpdateMessage } from "../../src/codec/index.js";
+import { ScriptedPeer } from "../helpers/scripted-peer.js";
+
+const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
+const SPEAKER = "127.0.0.1";
+const PEER = "127.0.0.2";
+
+function config(port: number, vteps: string[], extra = ""): string {
+  return `router-id: 192.0.2.4
+local-as: 65000
+listen:
+  address: ${SPEAKER}
+  port: ${port}
+neighbors:
+  - address: ${PEER}
+    peer-as: 65000
+    passive: true
+services:
+  - name: vni10
+    evi: 10
+    vni: 10
+    static-vteps:
+${vteps.map((v, i) => `      - address: ${v}${i === 0 ? '\n        macs: ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3"]' : ""}`).join("\n")}
+${extra}`;
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, SPEAKER, () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function start(file: string): { child: ChildProcess; out: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, "run", "--config", file], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out: string[] = [];
+  child.stdout!.on("data", (b: Buffer) => out.push(b.toString()));
+  child.stderr!.on("data", (b: Buffer) => out.push(b.toString()));
+  return { child, out, exited: new Promise((r) => child.on("exit", (c) => r(c))) };
+}
+
+/** Routes announced (MP_REACH) and withdrawn (MP_UNREACH) by the UPDATEs in `msgs`. */
+function routesOf(msgs: BgpMessage[]): { announced: { route: EvpnRoute; u: UpdateMessage }[]; withdrawn: EvpnRoute[] } {
+  const announced: { route: EvpnRoute; u: UpdateMessage }[] = [];
+  const withdrawn: EvpnRoute[] = [];
+  for (const m of msgs) {
+    if (m.type !== 2) continue;
+    for (const a of m.attributes) {
+      if (a.kind === "mp-reach" && a.nlri.family === "evpn")
+        for (const r of a.nlri.routes) announced.push({ route: r, u: m });
+      if (a.kind === "mp-unreach" && a.nlri.family === "evpn") withdrawn.push(...a.nlri.routes);
+    }
+  }
+  return { announced, withdrawn };
+}
+
+/** Messages until `n` ms pass without one. */
+async function collect(p: ScriptedPeer, quietMs = 500): Promise<BgpMessage[]> {
+  const got: BgpMessage[] = [];
+  for (;;) {
+    const m = await p.next(quietMs).catch(() => null);
+    if (m === null) return got;
+    got.push(m);
+  }
+}
+
+describe("evpn-proxy run", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "evpn-proxy-cli-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("announces the issue's routes, applies SIGHUP as a difference, stops with Cease on SIGTERM", async () => {
+    const port = await freePort();
+    const file = join(dir, "proxy.yaml");
+    writeFileSync(file, config(port, ["192.0.2.1", "192.0.2.2"]));
+    const d = start(file);
+    try {
+      let p: ScriptedPeer | undefined;
+      for (let i = 0; i < 100 && !p; i++)
+        p = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => sleep(50).then(() => undefined));
+      assert.ok(p, `daemon never listened:\n${d.out.join("")}`);
+      await p.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 });
+      const first = routesOf(await collect(p));
+      const byRd = first.announced
+        .map((x) => x.route)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      assert.deepEqual(
+        byRd.map((r) =>
+          r.routeType === 2
+            ? `2 ${r.rd} ${r.mac} ${r.ip ?? "-"} ${r.label1}`
+            : r.routeType === 3
+              ? `3 ${r.rd} ${r.originator}`
+              : "?",
+        ),
+        [
+          "2 192.0.2.1:10 02:00:00:00:01:02 - 10",
+          "2 192.0.2.1:10 02:00:00:00:01:03 198.51.100.3 10",
+          "3 192.0.2.1:10 192.0.2.1",
+          "3 192.0.2.2:10 192.0.2.2",
+        ],
+      );
+      const imet = first.announced.find((x) => x.route.routeType === 3)!;
+      const reach = imet.u.attributes.find((a) => a.kind === "mp-reach");
+      assert.deepEqual(reach && reach.kind === "mp-reach" && reach.nextHop, [
+        (imet.route as { originator: string }).originator,
+      ]);
+      const pmsi = imet.u.attributes.find((a) => a.kind === "pmsi-tunnel");
+      assert.ok(pmsi && pmsi.kind === "pmsi-tunnel" && pmsi.tunnelType === 6 && pmsi.label === 10);
+      const mac = first.announced.find((x) => x.route.routeType === 2)!;
+      const ext = mac.u.attributes.find((a) => a.kind === "ext-communities");
+      assert.ok(
+        ext &&
+          ext.kind === "ext-communities" &&
+          ext.communities.some((c) => c.kind === "mac-mobility" && c.flags === 1),
+      );
+      assert.ok(ext.communities.some((c) => c.kind === "route-target" && c.value === "65000:10"));
+
+      // SIGHUP: 192.0.2.2 goes, 192.0.2.3 comes; the session stays.
+      writeFileSync(file, config(port, ["192.0.2.1", "192.0.2.3"]));
+      d.child.kill("SIGHUP");
+      const delta = routesOf(await collect(p));
+      assert.deepEqual(
+        delta.announced.map((x) => (x.route as { rd: string }).rd),
+        ["192.0.2.3:10"],
+      );
+      assert.deepEqual(
+        delta.withdrawn.map((r) => (r as { rd: string }).rd),
+        ["192.0.2.2:10"],
+      );
+      assert.equal(p.closed, false, "no session reset");
+
+      // An invalid file is refused; the running configuration stays.
+      writeFileSync(file, config(port, ["192.0.2.1", "192.0.2.1"]));
+      d.child.kill("SIGHUP");
+      assert.deepEqual(routesOf(await collect(p)).announced, []);
+      await sleep(200);
+      assert.match(d.out.join(""), /configuration rejected/);
+
+      const t0 = Date.now();
+      d.child.kill("SIGTERM");
+      let m = await p.next(2000);
+      while (m && m.type !== 3) m = await p.next(2000);
+      assert.ok(m && m.type === 3 && m.code === 6 && m.subcode === 2, "Cease / Administrative Shutdown");
+      assert.equal(await d.exited, 0);
+      assert.ok(Date.now() - t0 < 2000, `exited after ${Date.now() - t0} ms`);
+    } finally {
+      d.child.kill("SIGKILL");
+    }
+  });
+
+  test("a bad configuration: exit 2 naming the key path, and nothing listens", async () => {
+    const port = await freePort();
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, config(port, ["192.0.2.1", "192.0.2.300"]));
+    const d = start(file);
+    assert.equal(await d.exited, 2);
+    assert.match(d.out.join(""), /services\[0\]\.static-vteps\[1\]\.address/);
+    await assert.rejects(ScriptedPeer.connect(SPEAKER, port, PEER), /ECONNREFUSED/);
+  });
+});
