@@ -175,3 +175,77 @@ describe("evpn-proxy run", () => {
     await assert.rejects(ScriptedPeer.connect(SPEAKER, port, PEER), /ECONNREFUSED/);
   });
 });
+
+describe("bad configuration files: run and check exit 2 naming the key path", () => {
+  const base = (over: string) => `router-id: 192.0.2.4
+local-as: 65000
+listen:
+  address: ${SPEAKER}
+  port: PORT
+neighbors:
+  - address: ${PEER}
+    peer-as: 65000
+    passive: true
+${over}`;
+  const svc = (body: string) => `services:\n  - name: vni10\n${body}`;
+  const cases: [string, string, RegExp][] = [
+    ["missing required key", svc("    evi: 10\n    static-vteps: []\n"), /services\[0\]\.vni: /],
+    ["wrong type", svc('    evi: "ten"\n    vni: 10\n'), /services\[0\]\.evi: /],
+    [
+      "malformed MAC",
+      svc(
+        '    evi: 10\n    vni: 10\n    static-vteps:\n      - address: 192.0.2.1\n        macs: ["02:00:00:00:01"]\n',
+      ),
+      /services\[0\]\.static-vteps\[0\]\.macs\[0\]: /,
+    ],
+    [
+      "malformed address",
+      svc("    evi: 10\n    vni: 10\n    static-vteps:\n      - address: 192.0.2.300\n"),
+      /services\[0\]\.static-vteps\[0\]\.address: /,
+    ],
+    [
+      "duplicate VTEP",
+      svc("    evi: 10\n    vni: 10\n    static-vteps:\n      - address: 192.0.2.1\n      - address: 192.0.2.1\n"),
+      /services\[0\]\.static-vteps\[1\]/,
+    ],
+    [
+      "duplicate service",
+      `${svc("    evi: 10\n    vni: 10\n")}  - name: vni10\n    evi: 11\n    vni: 11\n`,
+      /services\[1\]\.name: /,
+    ],
+    ["VNI out of range", svc("    evi: 10\n    vni: 16777216\n"), /services\[0\]\.vni: /],
+    ["EVI out of range", svc("    evi: 0\n    vni: 10\n"), /services\[0\]\.evi: /],
+    ["unknown key", svc("    evi: 10\n    vni: 10\n    static-vtep: []\n"), /services\[0\]\.static-vtep: /],
+  ];
+  for (const [name, body, path] of cases)
+    test(name, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-bad-"));
+      try {
+        const port = await freePort();
+        const file = join(dir, "bad.yaml");
+        writeFileSync(file, base(body).replace("PORT", String(port)));
+        for (const cmd of ["check", "run"]) {
+          const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, cmd, "--config", file], {
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          let err = "";
+          child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+          const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+          assert.equal(code, 2, `${cmd}: exit status`);
+          assert.match(err, path, `${cmd}: ${err}`);
+          assert.ok(err.startsWith(`${file}: `), "the message names the file");
+        }
+        await assert.rejects(ScriptedPeer.connect(SPEAKER, port, PEER), /ECONNREFUSED/, "no session was opened");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  test("the documented example passes check", async () => {
+    const file = new URL("../../../examples/evpn-proxy.yaml", import.meta.url).pathname;
+    const child = spawn(process.execPath, [MAIN, "check", "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+    assert.equal(await new Promise((r) => child.on("exit", r)), 0);
+    assert.match(out, /OK/);
+  });
+});
