@@ -234,6 +234,7 @@ async function sendRun(lab: Lab, tx: string, rx: string, n: number): Promise<Sam
       ...(process.env["BENCH_EXTENDED"] === "0" ? { extendedMessage: false } : {}),
     },
     join(lab.workDir, `proxy-tx-${Date.now()}.log`),
+    NODE_ARGS,
   );
   try {
     await sp.started();
