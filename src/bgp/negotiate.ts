@@ -6,7 +6,6 @@ import {
   BgpError,
   type Capability,
   CapCode,
-  ErrCode,
   GR_FORWARDING_PRESERVED,
   GR_RESTART_STATE,
   MAX_EXTENDED_MESSAGE_LENGTH,
@@ -15,6 +14,7 @@ import {
   type OpenMessage,
   capabilitiesOf,
   makeOpen,
+  openError,
   peerAsOf,
 } from "../codec/index.js";
 
@@ -80,17 +80,6 @@ export function buildLocalOpen(local: LocalSpeaker): OpenMessage {
   // peer then sends End-of-RIB after a restart, which ends our wait for its stale routes.
   else caps.push({ code: 64, restartFlags: 0, restartTime: 0, families: [] });
   return makeOpen({ asn: local.localAs, holdTime: local.holdTime, bgpId: local.routerId, capabilities: caps });
-}
-
-function openError(subcode: number, code: string, message: string, data?: Uint8Array): BgpError {
-  return new BgpError({
-    code,
-    message,
-    action: "session-reset",
-    notifyCode: ErrCode.OPEN_MESSAGE,
-    notifySubcode: subcode,
-    ...(data ? { data } : {}),
-  });
 }
 
 /**

@@ -56,7 +56,8 @@ export interface OpenMessage {
   extendedParams?: boolean;
 }
 
-function openError(subcode: number, code: string, message: string, data?: Uint8Array): BgpError {
+/** An OPEN Message Error (RFC 4271 §6.2): always a session reset. */
+export function openError(subcode: number, code: string, message: string, data?: Uint8Array): BgpError {
   return new BgpError({
     code,
     message,
