@@ -54,7 +54,12 @@ async function run(file: string): Promise<void> {
         return;
       }
       log.info({ file }, "SIGHUP: reloading the configuration");
-      await daemon.reload(next.config);
+      try {
+        await daemon.reload(next.config);
+      } catch (e) {
+        // e.g. a new listen address that cannot be bound: say so and keep running
+        log.error({ err: e }, `reload failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
     });
   });
   try {
