@@ -22,3 +22,10 @@ test("src/codec imports only its own modules", () => {
     );
   }
 });
+
+test("src/dataplane/packet.ts is pure: codec helpers only", () => {
+  const src = readFileSync(new URL("../../../src/dataplane/packet.ts", import.meta.url), "utf8");
+  for (const m of src.matchAll(/\bfrom\s+"([^"]+)"/g))
+    assert.match(m[1]!, /^\.\.\/codec\/[a-z0-9-]+\.js$/, `imports "${m[1]}"`);
+  assert.doesNotMatch(src, /\b(setTimeout|setInterval|process\.|require\()/);
+});
