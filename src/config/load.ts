@@ -55,6 +55,16 @@ export interface ProxyService {
 export interface ProxyLearning {
   vxlanListen?: string;
   includeIp: boolean;
+  anyFrame: boolean;
+  autoDiscover: boolean;
+  allowedPrefixes: string[];
+  ageingSeconds: number;
+  maxMoves: number;
+  moveWindowSeconds: number;
+  freezeSeconds: number;
+  maxMacsPerVtep: number;
+  maxMacsPerVni: number;
+  maxLearnPerVtepPerSecond: number;
 }
 
 export interface ProxyConfig {
@@ -335,6 +345,16 @@ function normalize(c: ConfigFile): ProxyConfig {
     learning: {
       ...(c.learning?.["vxlan-listen"] !== undefined ? { vxlanListen: canonical(c.learning["vxlan-listen"]) } : {}),
       includeIp: c.learning?.["include-ip"] ?? true,
+      anyFrame: c.learning?.["any-frame"] ?? false,
+      autoDiscover: c.learning?.["auto-discover-static-vteps"] ?? false,
+      allowedPrefixes: c.learning?.["allowed-vtep-prefixes"] ?? [],
+      ageingSeconds: c.learning?.["mac-ageing-seconds"] ?? 300,
+      maxMoves: c.learning?.["max-moves"] ?? 5,
+      moveWindowSeconds: c.learning?.["move-window-seconds"] ?? 180,
+      freezeSeconds: c.learning?.["freeze-seconds"] ?? 180,
+      maxMacsPerVtep: c.learning?.["max-macs-per-vtep"] ?? 10000,
+      maxMacsPerVni: c.learning?.["max-macs-per-vni"] ?? 100000,
+      maxLearnPerVtepPerSecond: c.learning?.["max-learn-rate"] ?? 100,
     },
   };
 }

@@ -141,6 +141,22 @@ function address(family: IpFamily, unicast: boolean) {
     .meta(family === "ipv4" ? { format: "ipv4" } : { anyOf: [{ format: "ipv4" }, { format: "ipv6" }] });
 }
 
+/** An IPv4 or IPv6 prefix in CIDR notation, e.g. 192.0.2.0/24. */
+function prefix() {
+  return z.string({ error: expected("a prefix such as 192.0.2.0/24") }).superRefine((s, ctx) => {
+    const slash = s.indexOf("/");
+    const len = Number(s.slice(slash + 1));
+    const a = slash > 0 ? parseAddress(s.slice(0, slash), "ip", false) : undefined;
+    const max = s.includes(":") ? 128 : 32;
+    if (!a?.ok || !/^\d{1,3}$/.test(s.slice(slash + 1)) || len > max)
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a prefix such as 192.0.2.0/24, got ${showValue(s)}`,
+        input: s,
+      });
+  });
+}
+
 /** A list; `min` 1 makes it non-empty. */
 function list<T extends z.ZodType>(item: T, what: string, min = 0) {
   const msg = min > 0 ? `expected a list of at least one ${what}` : `expected a list of ${what}s`;
@@ -271,9 +287,31 @@ export const LearningSchema = mapping(
       .describe(
         "Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (issue 5; accepted now).",
       ),
+    "any-frame": bool()
+      .default(false)
+      .describe("Also learn the source MAC of inner frames that are neither ARP nor ND."),
+    "auto-discover-static-vteps": bool()
+      .default(false)
+      .describe("Proxy an unconfigured VTEP seen sending VXLAN for a configured VNI, if inside allowed-vtep-prefixes."),
+    "allowed-vtep-prefixes": list(prefix(), "prefix")
+      .default([])
+      .describe("Prefixes (CIDR) in which auto-discovered static VTEPs may lie."),
+    "mac-ageing-seconds": integer(1, 86400)
+      .default(300)
+      .describe("A learned binding not seen for this long is withdrawn; configured MACs never age."),
+    "max-moves": integer(1, 1000)
+      .default(5)
+      .describe("More moves of one MAC than this within move-window-seconds mark it duplicate (RFC 7432 §15.1)."),
+    "move-window-seconds": integer(1, 86400).default(180).describe("The window of max-moves."),
+    "freeze-seconds": integer(1, 86400)
+      .default(180)
+      .describe("How long a duplicate MAC's changes are not announced before it is released."),
+    "max-macs-per-vtep": integer(1, 1000000).default(10000).describe("Learned MACs per VTEP at most."),
+    "max-macs-per-vni": integer(1, 10000000).default(100000).describe("Learned MACs per VNI at most."),
+    "max-learn-rate": integer(1, 1000000).default(100).describe("New bindings per second per VTEP at most."),
   },
-  "a mapping with vxlan-listen and include-ip",
-).describe("Data-plane learning of MACs from ARP/ND inside VXLAN: the next issue; validated and accepted now.");
+  "a mapping of learning settings",
+).describe("Data-plane learning of MACs and IPs from ARP/ND inside VXLAN.");
 
 export const ConfigSchema = mapping(
   {

@@ -62,7 +62,20 @@ const MINIMUM_CONFIG: ProxyConfig = {
       ],
     },
   ],
-  learning: { vxlanListen: "192.0.2.4", includeIp: true },
+  learning: {
+    vxlanListen: "192.0.2.4",
+    includeIp: true,
+    anyFrame: false,
+    autoDiscover: false,
+    allowedPrefixes: [],
+    ageingSeconds: 300,
+    maxMoves: 5,
+    moveWindowSeconds: 180,
+    freezeSeconds: 180,
+    maxMacsPerVtep: 10000,
+    maxMacsPerVni: 100000,
+    maxLearnPerVtepPerSecond: 100,
+  },
 };
 
 function parseOk(text: string): ProxyConfig {
@@ -206,7 +219,19 @@ learning: {}
         },
         { name: "empty", evi: 65535, vni: 1, routeTargets: ["65000:65535"], staticVteps: [] },
       ],
-      learning: { includeIp: true },
+      learning: {
+        includeIp: true,
+        anyFrame: false,
+        autoDiscover: false,
+        allowedPrefixes: [],
+        ageingSeconds: 300,
+        maxMoves: 5,
+        moveWindowSeconds: 180,
+        freezeSeconds: 180,
+        maxMacsPerVtep: 10000,
+        maxMacsPerVni: 100000,
+        maxLearnPerVtepPerSecond: 100,
+      },
     });
   });
 
@@ -218,7 +243,19 @@ learning: {}
     });
     assert.equal(off.listen, null);
     assert.equal(off.gracefulRestart, null);
-    assert.deepEqual(off.learning, { includeIp: true });
+    assert.deepEqual(off.learning, {
+      includeIp: true,
+      anyFrame: false,
+      autoDiscover: false,
+      allowedPrefixes: [],
+      ageingSeconds: 300,
+      maxMoves: 5,
+      moveWindowSeconds: 180,
+      freezeSeconds: 180,
+      maxMacsPerVtep: 10000,
+      maxMacsPerVni: 100000,
+      maxLearnPerVtepPerSecond: 100,
+    });
     const on = okWith((d) => {
       d.listen = true;
       d["graceful-restart"] = {};
@@ -355,7 +392,17 @@ const BAD: Case[] = [
   [
     "learning: yes",
     (d) => (d.learning = "yes"),
-    [`${F}: learning: expected a mapping with vxlan-listen and include-ip, got "yes"`],
+    [`${F}: learning: expected a mapping of learning settings, got "yes"`],
+  ],
+  [
+    "allowed-vtep-prefixes: prefix length 33",
+    (d) => (d.learning["allowed-vtep-prefixes"] = ["192.0.2.0/24", "192.0.2.0/33"]),
+    [`${F}: learning.allowed-vtep-prefixes[1]: expected a prefix such as 192.0.2.0/24, got "192.0.2.0/33"`],
+  ],
+  [
+    "mac-ageing-seconds: 0",
+    (d) => (d.learning["mac-ageing-seconds"] = 0),
+    [`${F}: learning.mac-ageing-seconds: expected an integer from 1 to 86400, got 0`],
   ],
   [
     "include-ip: 1",
