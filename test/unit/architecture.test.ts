@@ -23,9 +23,10 @@ test("src/codec imports only its own modules", () => {
   }
 });
 
-test("src/dataplane/packet.ts is pure: codec helpers only", () => {
-  const src = readFileSync(new URL("../../../src/dataplane/packet.ts", import.meta.url), "utf8");
-  for (const m of src.matchAll(/\bfrom\s+"([^"]+)"/g))
-    assert.match(m[1]!, /^\.\.\/codec\/[a-z0-9-]+\.js$/, `imports "${m[1]}"`);
-  assert.doesNotMatch(src, /\b(setTimeout|setInterval|process\.|require\()/);
-});
+for (const file of ["packet.ts", "learn.ts"])
+  test(`src/dataplane/${file} is pure: codec helpers and its own modules only`, () => {
+    const src = readFileSync(new URL(`../../../src/dataplane/${file}`, import.meta.url), "utf8");
+    for (const m of src.matchAll(/\bfrom\s+"([^"]+)"/g))
+      assert.match(m[1]!, /^(\.\.\/codec\/[a-z0-9-]+|\.\/packet)\.js$/, `imports "${m[1]}"`);
+    assert.doesNotMatch(src, /\b(setTimeout|setInterval|process\.|require\()/);
+  });
