@@ -5,9 +5,19 @@
 import type { OutAttrs } from "./bgp/adj-rib-out.js";
 import { evpnRouteKey, sameEvpnRoute } from "./bgp/route-key.js";
 import { type NeighborConfig, Speaker, type SpeakerOptions } from "./bgp/speaker.js";
-import type { EvpnRoute } from "./codec/index.js";
+import {
+  type EvpnRoute,
+  encapsulation,
+  macIpRoute,
+  macMobility,
+  type PathAttribute,
+  routeTarget,
+} from "./codec/index.js";
+import { type FabricView, type LearnAction, Learner } from "./dataplane/learn.js";
+import type { LearnedFrame } from "./dataplane/packet.js";
+import { VxlanUdpSource } from "./dataplane/udp-source.js";
 import type { Logger } from "./log.js";
-import { AttrsCache, plan, type ServicePlan } from "./proxy/plan.js";
+import { AttrsCache, plan, proxyMarker, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
 import { EvpnVtepTracker } from "./proxy/vteps.js";
 
 /** The daemon's view of the validated configuration (src/config produces it). */
@@ -29,6 +39,20 @@ export interface DaemonConfig {
     connectRetry: number;
   }[];
   services: ServicePlan[];
+  learning?: {
+    vxlanListen?: string | undefined;
+    includeIp: boolean;
+    anyFrame: boolean;
+    autoDiscover: boolean;
+    allowedPrefixes: string[];
+    ageingSeconds: number;
+    maxMoves: number;
+    moveWindowSeconds: number;
+    freezeSeconds: number;
+    maxMacsPerVtep: number;
+    maxMacsPerVni: number;
+    maxLearnPerVtepPerSecond: number;
+  };
 }
 
 type NeighborSettings = DaemonConfig["neighbors"][number];
@@ -72,6 +96,9 @@ export class Daemon {
   private suppressed = new Set<string>();
   private unsubscribe: () => void = () => undefined;
   private syncQueued = false;
+  private learner: Learner | undefined;
+  private source: VxlanUdpSource | undefined;
+  private learnTimer: NodeJS.Timeout | undefined;
 
   constructor(
     config: DaemonConfig,
@@ -80,19 +107,52 @@ export class Daemon {
     this.config = config;
     this.tracker = new EvpnVtepTracker(config.localAs);
     this.speaker = this.makeSpeaker();
+    this.learner = this.makeLearner();
   }
+
+  /** Data-plane learning (issue 5) when `learning.vxlan-listen` is set. */
+  private makeLearner(): Learner | undefined {
+    const l = this.config.learning;
+    if (!l?.vxlanListen) return undefined;
+    return new Learner({ ...l, services: this.config.services }, this.fabric);
+  }
+
+  /** What the learning engine asks of the fabric, answered from the RIB. */
+  private readonly fabric: FabricView = {
+    isEvpnVtep: (vni, vtep) => {
+      const s = this.config.services.find((x) => x.vni === vni);
+      return s !== undefined && this.tracker.vteps(s.routeTargets).has(vtep);
+    },
+    remoteMac: (vni, mac) => {
+      // RFC 7432 §15: the learned route with the highest sequence (absent community = 0) wins,
+      // an equal one goes to the lower VTEP address.
+      let best: { vtep: string; seq: number; sticky: boolean } | undefined;
+      for (const key of this.speaker.rib.byMac(mac))
+        for (const p of this.speaker.rib.paths(key)) {
+          if (p.source === "local" || p.route.routeType !== 2 || p.route.label1 !== vni) continue;
+          let seq = 0;
+          let sticky = false;
+          for (const c of p.attrs.extCommunities)
+            if (c.kind === "mac-mobility") {
+              seq = c.sequence;
+              sticky = (c.flags & 1) !== 0;
+            }
+          const cand = { vtep: p.attrs.nextHop, seq, sticky };
+          if (!best || cand.seq > best.seq || (cand.seq === best.seq && cand.vtep < best.vtep)) best = cand;
+        }
+      return best;
+    },
+  };
 
   private makeSpeaker(): Speaker {
     const s = new Speaker(speakerOptions(this.config, this.log));
     this.unsubscribe = s.subscribe((changes) => {
-      if (this.tracker.apply(changes) && !this.syncQueued) {
-        // Outside the speaker's inbound processing, and once for a burst of changes.
-        this.syncQueued = true;
-        queueMicrotask(() => {
-          this.syncQueued = false;
-          this.sync();
-        });
-      }
+      let dirty = this.tracker.apply(changes);
+      if (this.learner)
+        for (const c of changes)
+          if (c.route.routeType === 2)
+            dirty = this.learnActions(this.learner.remoteChanged(c.route.label1, c.route.mac, Date.now())) || dirty;
+      if (dirty) this.queueSync();
     });
     return s;
   }
@@ -100,6 +160,7 @@ export class Daemon {
   async start(): Promise<void> {
     this.sync(); // routes first: they leave with the initial table, before End-of-RIB
     await this.speaker.start();
+    await this.startLearning();
     const c = this.config;
     this.log.info(
       { routerId: c.routerId, localAs: c.localAs, neighbors: c.neighbors.length, services: c.services.length },
@@ -110,7 +171,74 @@ export class Daemon {
   /** Cease / Administrative Shutdown to every peer (RFC 4486, RFC 9003 communication). */
   async stop(communication: string): Promise<void> {
     this.unsubscribe();
+    await this.stopLearning();
     await this.speaker.stop(communication);
+  }
+
+  private async startLearning(): Promise<void> {
+    const l = this.config.learning;
+    if (!this.learner || !l?.vxlanListen) return;
+    const learner = this.learner;
+    this.source = new VxlanUdpSource({ address: l.vxlanListen, anyFrame: l.anyFrame }, (f: LearnedFrame) => {
+      if (this.learnActions(learner.frame(f, Date.now()))) this.queueSync();
+    });
+    await this.source.start();
+    this.log.info({ address: l.vxlanListen, port: this.source.port }, "learning from VXLAN datagrams");
+  }
+
+  private async stopLearning(): Promise<void> {
+    if (this.learnTimer) clearTimeout(this.learnTimer);
+    this.learnTimer = undefined;
+    const src = this.source;
+    this.source = undefined;
+    await src?.stop();
+  }
+
+  /** Logs the learning engine's actions and events; true when routes change. */
+  private learnActions(actions: LearnAction[]): boolean {
+    let changed = false;
+    for (const a of actions) {
+      if (a.type !== "event") {
+        changed = true;
+        this.log.info(
+          { action: a.type, vni: a.vni, vtep: a.vtep, ...("mac" in a ? { mac: a.mac, ip: a.ip } : {}) },
+          `learning: ${a.type}`,
+        );
+        continue;
+      }
+      const level = a.event === "duplicate" || a.event.startsWith("limit") ? "warn" : "info";
+      this.log[level](
+        { event: a.event, vni: a.vni, vtep: a.vtep, mac: a.mac, suppressed: a.suppressed },
+        `learning: ${a.event}`,
+      );
+    }
+    this.scheduleLearnTick();
+    return changed;
+  }
+
+  private scheduleLearnTick(): void {
+    if (this.learnTimer) clearTimeout(this.learnTimer);
+    this.learnTimer = undefined;
+    const d = this.learner?.nextDeadline();
+    if (d === undefined) return;
+    this.learnTimer = setTimeout(
+      () => {
+        this.learnTimer = undefined;
+        if (this.learner && this.learnActions(this.learner.tick(Date.now()))) this.queueSync();
+      },
+      Math.max(0, d - Date.now()),
+    );
+    this.learnTimer.unref();
+  }
+
+  private queueSync(): void {
+    if (this.syncQueued) return;
+    // Outside the speaker's inbound processing, and once for a burst of changes.
+    this.syncQueued = true;
+    queueMicrotask(() => {
+      this.syncQueued = false;
+      this.sync();
+    });
   }
 
   /** Applies a new configuration as a difference: only changed neighbours are reset. */
@@ -141,6 +269,13 @@ export class Daemon {
         this.speaker.startNeighbor(addr);
         if (!before.has(addr)) this.log.info({ peer: addr }, `neighbor ${addr} added`);
       }
+    if (JSON.stringify([prev.learning, prev.services]) !== JSON.stringify([next.learning, next.services])) {
+      // The learning engine is built for one configuration: it starts afresh (learned MACs are
+      // learned again from the next ARP/ND).
+      await this.stopLearning();
+      this.learner = this.makeLearner();
+      await this.startLearning();
+    }
     const n0 = this.announced.size;
     const delta = this.sync();
     this.log.info(
@@ -152,11 +287,18 @@ export class Daemon {
   /** Makes the announced routes equal to the plan; returns how many changed. */
   private sync(): { announced: number; withdrawn: number } {
     const c = this.config;
-    const groups = plan(
-      { localAs: c.localAs, services: c.services },
-      (s) => this.tracker.vteps(s.routeTargets),
-      this.cache,
-    );
+    const learner = this.learner;
+    // Auto-discovered static VTEPs get their IMET route like configured ones.
+    const services = learner
+      ? c.services.map((s) => {
+          const extra = learner.discovered(s.vni).filter((v) => !s.staticVteps.some((x) => x.address === v));
+          return extra.length
+            ? { ...s, staticVteps: [...s.staticVteps, ...extra.map((address) => ({ address, macs: [] }))] }
+            : s;
+        })
+      : c.services;
+    const groups = plan({ localAs: c.localAs, services }, (s) => this.tracker.vteps(s.routeTargets), this.cache);
+    if (learner) groups.push(...this.learnedGroups(learner));
     this.reportSuppressed();
     const want = new Map<string, { route: EvpnRoute; attrs: OutAttrs }>();
     for (const g of groups) for (const r of g.routes) want.set(evpnRouteKey(r), { route: r, attrs: g.attrs });
@@ -183,6 +325,43 @@ export class Daemon {
     }
     this.cache.retain(new Set(groups.map((g) => g.attrs)));
     return { announced, withdrawn };
+  }
+
+  /**
+   * Type 2 routes for the learned bindings (RFC 7432 §7.2, §15): MAC and, with include-ip, MAC/IP,
+   * at the VTEP they were learned from, with the MAC mobility sequence (left out at 0, so that the
+   * first announcement is a plain one) and the proxy marker; RD, route targets and label as for
+   * the VTEP's IMET route.
+   */
+  private learnedGroups(learner: Learner): { attrs: OutAttrs; routes: EvpnRoute[] }[] {
+    const c = this.config;
+    const byAttrs = new Map<OutAttrs, EvpnRoute[]>();
+    for (const b of learner.table()) {
+      if (!b.announced) continue;
+      const s = c.services.find((x) => x.name === b.service);
+      if (!s) continue;
+      const attributes: PathAttribute[] = [
+        { kind: "origin", origin: 0 },
+        { kind: "as-path", segments: [] },
+        { kind: "local-pref", localPref: 100 },
+        {
+          kind: "ext-communities",
+          communities: [
+            ...s.routeTargets.map(routeTarget),
+            encapsulation(),
+            ...(b.seq > 0 ? [macMobility(b.seq)] : []),
+          ],
+        },
+        { kind: "large-communities", communities: [proxyMarker(c.localAs)] },
+      ];
+      const attrs = this.cache.get(b.vtep, attributes);
+      let list = byAttrs.get(attrs);
+      if (!list) byAttrs.set(attrs, (list = []));
+      const rd = staticVtepRd(b.vtep, s.evi, c.localAs);
+      list.push(macIpRoute({ rd, mac: b.mac, label1: s.vni }));
+      if (c.learning?.includeIp) for (const ip of b.ips) list.push(macIpRoute({ rd, mac: b.mac, ip, label1: s.vni }));
+    }
+    return [...byAttrs].map(([attrs, routes]) => ({ attrs, routes }));
   }
 
   /** Logs each static VTEP that starts or stops announcing its own IMET route. */
@@ -217,6 +396,7 @@ export class Daemon {
       announced: this.announced.size,
       neighbors: this.speaker.status(),
       evpnVteps: this.tracker.all(),
+      learning: this.learner ? { counters: this.learner.counters(), source: this.source?.counters } : null,
       suppressed: [...this.suppressed],
     };
   }

@@ -3,6 +3,7 @@
 // and a bad configuration refused with exit 2 before any socket is opened.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import dgram from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import type { BgpMessage, EvpnRoute, UpdateMessage } from "../../src/codec/index.js";
+import { h } from "../helpers/hex.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
 const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
@@ -247,5 +249,69 @@ ${over}`;
     child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
     assert.equal(await new Promise((r) => child.on("exit", r)), 0);
     assert.match(out, /OK/);
+  });
+});
+
+describe("evpn-proxy run with data-plane learning (VXLAN UDP listener)", () => {
+  test("an ARP reply inside VXLAN from a static VTEP becomes MAC and MAC/IP routes at that VTEP", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-learn-"));
+    const port = await freePort();
+    const file = join(dir, "learn.yaml");
+    writeFileSync(
+      file,
+      `router-id: 192.0.2.4
+local-as: 65000
+listen:
+  address: ${SPEAKER}
+  port: ${port}
+neighbors:
+  - address: ${PEER}
+    peer-as: 65000
+    passive: true
+services:
+  - name: vni10
+    evi: 10
+    vni: 10
+    static-vteps:
+      - address: 127.0.0.3
+learning:
+  vxlan-listen: ${SPEAKER}
+  include-ip: true
+`,
+    );
+    const d = start(file);
+    const tx = dgram.createSocket("udp4");
+    try {
+      let p: ScriptedPeer | undefined;
+      for (let i = 0; i < 100 && !p; i++)
+        p = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => sleep(50).then(() => undefined));
+      assert.ok(p, `daemon never listened:\n${d.out.join("")}`);
+      await p.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 });
+      await collect(p); // the IMET route and End-of-RIB
+      await new Promise<void>((r) => tx.bind({ address: "127.0.0.3", port: 0 }, () => r()));
+      // VXLAN (I flag, VNI 10) | Ethernet broadcast from 02:00:00:00:01:05 | ARP reply 198.51.100.5 is-at 02:00:00:00:01:05
+      const frame = h(
+        "08000000 00000a00 | ffffffffffff 020000000105 0806 | 0001 0800 06 04 0002 020000000105 c6336405 020000000106 c6336406",
+      );
+      await new Promise<void>((r) => tx.send(frame, 4789, SPEAKER, () => r()));
+      const got = routesOf(await collect(p, 700));
+      assert.deepEqual(
+        got.announced
+          .map((x) =>
+            x.route.routeType === 2 ? `${x.route.rd} ${x.route.mac} ${x.route.ip ?? "-"} ${x.route.label1}` : "?",
+          )
+          .sort(),
+        ["127.0.0.3:10 02:00:00:00:01:05 - 10", "127.0.0.3:10 02:00:00:00:01:05 198.51.100.5 10"],
+      );
+      const reach = got.announced[0]!.u.attributes.find((a) => a.kind === "mp-reach");
+      assert.deepEqual(reach && reach.kind === "mp-reach" && reach.nextHop, ["127.0.0.3"]);
+      // The same ARP again costs no BGP work.
+      await new Promise<void>((r) => tx.send(frame, 4789, SPEAKER, () => r()));
+      assert.deepEqual(routesOf(await collect(p, 500)).announced, []);
+    } finally {
+      tx.close();
+      d.child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
