@@ -16,6 +16,7 @@ import {
 import { type FabricView, type LearnAction, Learner } from "./dataplane/learn.js";
 import type { LearnedFrame } from "./dataplane/packet.js";
 import { VxlanUdpSource } from "./dataplane/udp-source.js";
+import type { ProxyLearning } from "./config/load.js";
 import type { Logger } from "./log.js";
 import { AttrsCache, plan, proxyMarker, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
 import { EvpnVtepTracker } from "./proxy/vteps.js";
@@ -39,20 +40,7 @@ export interface DaemonConfig {
     connectRetry: number;
   }[];
   services: ServicePlan[];
-  learning?: {
-    vxlanListen?: string | undefined;
-    includeIp: boolean;
-    anyFrame: boolean;
-    autoDiscover: boolean;
-    allowedPrefixes: string[];
-    ageingSeconds: number;
-    maxMoves: number;
-    moveWindowSeconds: number;
-    freezeSeconds: number;
-    maxMacsPerVtep: number;
-    maxMacsPerVni: number;
-    maxLearnPerVtepPerSecond: number;
-  };
+  learning?: ProxyLearning;
 }
 
 type NeighborSettings = DaemonConfig["neighbors"][number];
