@@ -544,8 +544,7 @@ export class Learner {
         old = [];
         this.withdrawAll(e, old);
       }
-      for (const i of e.ips) this.ips.delete(`${svc.vni}/${i}`);
-      e.ips.clear();
+      // The MAC's IP bindings move with it: its MAC/IP routes follow at the new sequence.
       if (e.vtep !== vtep) {
         this.count(e.vtep, svc.vni, -1);
         this.count(vtep, svc.vni, 1);
@@ -558,6 +557,7 @@ export class Learner {
     if (move) this.stats.moves++;
     e.announced = true;
     out.push({ type: "announce", ...this.routeKey(e, null), seq: e.seq, sticky: false });
+    for (const i of e.ips) out.push({ type: "announce", ...this.routeKey(e, i), seq: e.seq, sticky: false });
     if (ip !== null) this.learnIp(e, ip, now, out, false);
     out.push(...old); // make before break: the new location first, then the old routes go
   }

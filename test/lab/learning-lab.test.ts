@@ -13,10 +13,9 @@
 //    VTEPs show each MAC at its new static VTEP with a higher remoteSequence than before; the RR
 //    has their MAC and MAC/IPv4 routes at the new VTEPs and none at the old ones.
 //
-// Found here: on a move the learner drops the MAC's IP bindings and re-learns them from the next
-// ARP/ND (src/dataplane/learn.ts), so the global IPv6 MAC/IP routes are withdrawn with the old
-// location and not re-announced until the host sends ND again (the ARP of the ping re-teaches
-// only IPv4); some 10 s later link-local IPv6 bindings (fe80::ff:fe00:10xx) appear instead.
+// Found here, and fixed since: on a move the learner used to drop the MAC's IP bindings, so the
+// IPv6 MAC/IP routes went with the old location until the host sent ND again; the bindings now
+// move with the MAC. Link-local IPv6 bindings (fe80::ff:fe00:10xx) appear when the hosts' ND runs.
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import {
@@ -268,9 +267,8 @@ test(
         await wait(`${H2.ip} -> ${H2.mac} at ${S1} in both arp-caches`, () => ipAt(H2.ip, H2.mac, S1), 5000);
         await wait(`${H1.ip} -> ${H1.mac} at ${S2} in both arp-caches`, () => ipAt(H1.ip, H1.mac, S2), 5000);
         // The RR has the MAC and MAC/IPv4 routes at the new VTEPs and nothing of either MAC at its
-        // old one. IPv6 is left out of the exact set: on a move the learner drops the MAC's IP
-        // bindings (src/dataplane/learn.ts) and re-learns them from the next ARP/ND, so the global
-        // IPv6 routes are withdrawn, and link-local ones appear when the hosts' ND gets to them.
+        // old one. IPv6 is left out of the exact set: link-local bindings come and go with the
+        // hosts' ND timing.
         const want = [
           `${S1}:${VNI} [2]:[0]:[48]:[${H2.mac}]`,
           `${S1}:${VNI} [2]:[0]:[48]:[${H2.mac}]:[32]:[${H2.ip}]`,
