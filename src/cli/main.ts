@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
-// evpn-proxy command line: the daemon (`run`), configuration check (`check`), and `decode`, which
-// decodes BGP messages for operators (hex in, FRR notation and stable JSON out).
+// evpn-proxy command line: the daemon (`run`), configuration check (`check`), what a capture
+// would teach (`learn --pcap … --dry-run`), and `decode`, which decodes BGP messages for
+// operators (hex in, FRR notation and stable JSON out).
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatConfigError, loadConfig } from "../config/load.js";
@@ -8,6 +9,7 @@ import { Daemon } from "../daemon.js";
 import { daemonLogger } from "../log.js";
 import { checkCommand } from "./check.js";
 import { type DecodedLine, decodeHexLines } from "./decode.js";
+import { learnCommand } from "./learn.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -85,6 +87,21 @@ program
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
   .action((opts: { config: string }) => {
     process.exitCode = checkCommand(opts.config, process.stdout, process.stderr);
+  });
+
+program
+  .command("learn")
+  .description("replay a pcap capture through data-plane learning and print what would be learned")
+  .requiredOption("--pcap <file>", "capture file (classic pcap; convert pcapng with tshark -F pcap)")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .option("--dry-run", "learn without BGP and print the table (the only mode so far)")
+  .option("--json", "print one JSON object")
+  .action((opts: { pcap: string; config: string; dryRun?: boolean; json?: boolean }) => {
+    process.exitCode = learnCommand(
+      { pcap: opts.pcap, config: opts.config, dryRun: opts.dryRun === true, json: opts.json === true },
+      process.stdout,
+      process.stderr,
+    );
   });
 
 program

@@ -23,7 +23,7 @@ test("src/codec imports only its own modules", () => {
   }
 });
 
-for (const file of ["packet.ts", "learn.ts"])
+for (const file of ["packet.ts", "learn.ts", "pcap-file.ts"])
   test(`src/dataplane/${file} is pure: codec helpers and its own modules only`, () => {
     const src = readFileSync(new URL(`../../../src/dataplane/${file}`, import.meta.url), "utf8");
     for (const m of src.matchAll(/\bfrom\s+"([^"]+)"/g))
