@@ -15,6 +15,7 @@ import {
 } from "./codec/index.js";
 import { type FabricView, type LearnAction, Learner } from "./dataplane/learn.js";
 import type { LearnedFrame } from "./dataplane/packet.js";
+import { CaptureSource } from "./dataplane/capture-source.js";
 import { VxlanUdpSource } from "./dataplane/udp-source.js";
 import type { ProxyLearning } from "./config/load.js";
 import type { Logger } from "./log.js";
@@ -86,6 +87,7 @@ export class Daemon {
   private syncQueued = false;
   private learner: Learner | undefined;
   private source: VxlanUdpSource | undefined;
+  private readonly captures: CaptureSource[] = [];
   private learnTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -101,7 +103,7 @@ export class Daemon {
   /** Data-plane learning (issue 5) when `learning.vxlan-listen` is set. */
   private makeLearner(): Learner | undefined {
     const l = this.config.learning;
-    if (!l?.vxlanListen) return undefined;
+    if (!l?.vxlanListen && !l?.captureInterfaces.length) return undefined;
     return new Learner({ ...l, services: this.config.services }, this.fabric);
   }
 
@@ -165,18 +167,28 @@ export class Daemon {
 
   private async startLearning(): Promise<void> {
     const l = this.config.learning;
-    if (!this.learner || !l?.vxlanListen) return;
+    if (!this.learner || !l) return;
     const learner = this.learner;
-    this.source = new VxlanUdpSource({ address: l.vxlanListen, anyFrame: l.anyFrame }, (f: LearnedFrame) => {
+    const onFrame = (f: LearnedFrame) => {
       if (this.learnActions(learner.frame(f, Date.now()))) this.queueSync();
-    });
-    await this.source.start();
-    this.log.info({ address: l.vxlanListen, port: this.source.port }, "learning from VXLAN datagrams");
+    };
+    if (l.vxlanListen) {
+      this.source = new VxlanUdpSource({ address: l.vxlanListen, anyFrame: l.anyFrame }, onFrame);
+      await this.source.start();
+      this.log.info({ address: l.vxlanListen, port: this.source.port }, "learning from VXLAN datagrams");
+    }
+    for (const device of l.captureInterfaces) {
+      const c = new CaptureSource({ device, anyFrame: l.anyFrame }, onFrame);
+      c.start(); // a missing `cap` package or device fails the start, with the reason
+      this.captures.push(c);
+      this.log.info({ device }, `learning from a live capture on ${device}`);
+    }
   }
 
   private async stopLearning(): Promise<void> {
     if (this.learnTimer) clearTimeout(this.learnTimer);
     this.learnTimer = undefined;
+    for (const c of this.captures.splice(0)) c.stop();
     const src = this.source;
     this.source = undefined;
     await src?.stop();

@@ -55,6 +55,7 @@ export interface ProxyService {
 export interface ProxyLearning {
   vxlanListen?: string;
   includeIp: boolean;
+  captureInterfaces: string[];
   anyFrame: boolean;
   autoDiscover: boolean;
   allowedPrefixes: string[];
@@ -345,6 +346,7 @@ function normalize(c: ConfigFile): ProxyConfig {
     learning: {
       ...(c.learning?.["vxlan-listen"] !== undefined ? { vxlanListen: canonical(c.learning["vxlan-listen"]) } : {}),
       includeIp: c.learning?.["include-ip"] ?? true,
+      captureInterfaces: c.learning?.["capture-interfaces"] ?? [],
       anyFrame: c.learning?.["any-frame"] ?? false,
       autoDiscover: c.learning?.["auto-discover-static-vteps"] ?? false,
       allowedPrefixes: c.learning?.["allowed-vtep-prefixes"] ?? [],

@@ -287,6 +287,14 @@ export const LearningSchema = mapping(
       .describe(
         "Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (issue 5; accepted now).",
       ),
+    "capture-interfaces": list(
+      z
+        .string({ error: expected("an interface name") })
+        .regex(/^[A-Za-z0-9_.:@-]{1,15}$/, { error: expected("an interface name (at most 15 characters)") }),
+      "interface name",
+    )
+      .default([])
+      .describe("Interfaces to capture VXLAN-carried ARP/ND on (libpcap; needs the optional cap package and root)."),
     "any-frame": bool()
       .default(false)
       .describe("Also learn the source MAC of inner frames that are neither ARP nor ND."),

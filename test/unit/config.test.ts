@@ -65,6 +65,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
   learning: {
     vxlanListen: "192.0.2.4",
     includeIp: true,
+    captureInterfaces: [],
     anyFrame: false,
     autoDiscover: false,
     allowedPrefixes: [],
@@ -221,6 +222,7 @@ learning: {}
       ],
       learning: {
         includeIp: true,
+        captureInterfaces: [],
         anyFrame: false,
         autoDiscover: false,
         allowedPrefixes: [],
@@ -245,6 +247,7 @@ learning: {}
     assert.equal(off.gracefulRestart, null);
     assert.deepEqual(off.learning, {
       includeIp: true,
+      captureInterfaces: [],
       anyFrame: false,
       autoDiscover: false,
       allowedPrefixes: [],
