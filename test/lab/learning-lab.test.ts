@@ -17,7 +17,7 @@
 // IPv6 MAC/IP routes went with the old location until the host sent ND again; the bindings now
 // move with the MAC. Link-local IPv6 bindings (fe80::ff:fe00:10xx) appear when the hosts' ND runs.
 import assert from "node:assert/strict";
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import {
   EVPN_VTEPS,
   type Host,
@@ -32,6 +32,7 @@ import {
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
 import { FRR_BIN, type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../helpers/lab.js";
 
 const TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
@@ -67,12 +68,7 @@ test(
   { timeout: 150_000 },
   async (t) => {
     if (!requireTools(t, TOOLS, { root: true })) return;
-    const t0 = Date.now();
-    const note = (msg: string): void => {
-      const [first, ...rest] = msg.split("\n");
-      t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(2)} s: ${first}`);
-      for (const line of rest) t.diagnostic(`    ${line}`);
-    };
+    const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
       const seed: SeedLab = await buildSeedLab(lab);
@@ -85,40 +81,9 @@ test(
         for (const [ip, frr] of evpn) parts.push(`--- FRR ${ip} ---`, frr.logTail(20));
         return parts.join("\n");
       };
-      /** lab.waitFor with the proxy's and FRR's logs on timeout; gives up at once when the proxy exits. */
-      const wait = async <T>(
-        what: string,
-        fn: () => Promise<T | undefined | null | false>,
-        timeoutMs = 20_000,
-        intervalMs = 100,
-      ): Promise<T> => {
-        let done = false;
-        const died = proxy
-          ? proxy.exited.then((e) => {
-              if (done) return undefined as never;
-              throw new Error(`evpn-proxy exited ${JSON.stringify(e)} while waiting for: ${what}\n${diagnostics()}`);
-            })
-          : new Promise<never>(() => undefined);
-        try {
-          return await Promise.race([lab.waitFor(what, fn, { timeoutMs, intervalMs, diagnostics }), died]);
-        } finally {
-          done = true;
-        }
-      };
+      const wait = waitWhileRunning(lab, () => proxy, diagnostics);
 
-      // Steps build on each other: once one fails the rest are skipped.
-      let broken: string | undefined;
-      const step = (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> =>
-        t.test(name, { timeout: 60_000 }, async (st) => {
-          if (broken !== undefined) return st.skip(`skipped: "${broken}" failed`);
-          try {
-            await fn(st);
-          } catch (e) {
-            broken = name;
-            process.stderr.write(`[${PREFIX}] "${name}" failed; logs:\n${lab.dumpLogs(40)}\n`);
-            throw e;
-          }
-        });
+      const step = labSteps(t, lab, PREFIX, 60_000);
 
       /** Both FRR VTEPs have `mac` remote at `vtep` (and, if given, a remoteSequence above `above`). */
       const macAt = (mac: string, vtep: string, above?: Record<string, number>) =>

@@ -16,7 +16,7 @@
 //     192.0.2.0/30 → s2's IMET appears at the RR once h10s2 sends ARP and the FRR VTEPs flood to
 //     it; SIGHUP to allowed 192.0.2.1/32 → s2 is ignored ("learning: unknown-vtep", no IMET).
 import assert from "node:assert/strict";
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import {
   EVPN_VTEPS,
   type Host,
@@ -33,6 +33,7 @@ import {
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
 import { FRR_BIN, type Frr, type FrrEvpnMac, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
 
 const TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
@@ -71,12 +72,7 @@ test(
   { timeout: 240_000 },
   async (t) => {
     if (!requireTools(t, TOOLS, { root: true })) return;
-    const t0 = Date.now();
-    const note = (msg: string): void => {
-      const [first, ...rest] = msg.split("\n");
-      t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(2)} s: ${first}`);
-      for (const line of rest) t.diagnostic(`    ${line}`);
-    };
+    const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
       const seed: SeedLab = await buildSeedLab(lab);
@@ -91,38 +87,9 @@ test(
         for (const [ip, frr] of evpn) parts.push(`--- FRR ${ip} ---`, frr.logTail(20));
         return parts.join("\n");
       };
-      const wait = async <T>(
-        what: string,
-        fn: () => Promise<T | undefined | null | false>,
-        timeoutMs = 20_000,
-        intervalMs = 100,
-      ): Promise<T> => {
-        let done = false;
-        const died = proxy
-          ? proxy.exited.then((e) => {
-              if (done) return undefined as never;
-              throw new Error(`evpn-proxy exited ${JSON.stringify(e)} while waiting for: ${what}\n${diagnostics()}`);
-            })
-          : new Promise<never>(() => undefined);
-        try {
-          return await Promise.race([lab.waitFor(what, fn, { timeoutMs, intervalMs, diagnostics }), died]);
-        } finally {
-          done = true;
-        }
-      };
+      const wait = waitWhileRunning(lab, () => proxy, diagnostics);
 
-      let broken: string | undefined;
-      const step = (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> =>
-        t.test(name, { timeout: 90_000 }, async (st) => {
-          if (broken !== undefined) return st.skip(`skipped: "${broken}" failed`);
-          try {
-            await fn(st);
-          } catch (e) {
-            broken = name;
-            process.stderr.write(`[${PREFIX}] "${name}" failed; logs:\n${lab.dumpLogs(40)}\n`);
-            throw e;
-          }
-        });
+      const step = labSteps(t, lab, PREFIX, 90_000);
 
       const macOn = async (frr: Frr, mac: string): Promise<FrrEvpnMac | undefined> => (await frr.evpnMacs(VNI))[mac];
       /** Both FRR VTEPs have `mac` remote at `vtep`, with a remoteSequence above `above` if given. */

@@ -9,7 +9,7 @@
 //    remote at their static VTEPs and their flood lists unchanged; every VNI 10 host pair pings.
 // 3. Proxy 1 restarts and learns again (two paths at the RR again); then proxy 2 stops: the same.
 import assert from "node:assert/strict";
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import {
   EVPN_VTEPS,
   type Host,
@@ -28,6 +28,7 @@ import {
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { labNote, labSteps } from "../helpers/lab-steps.js";
 import { FRR_BIN, type Frr, type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
 
 const TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
@@ -77,12 +78,7 @@ test(
   },
   async (t) => {
     if (!requireTools(t, TOOLS, { root: true })) return;
-    const t0 = Date.now();
-    const note = (msg: string): void => {
-      const [first, ...rest] = msg.split("\n");
-      t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(2)} s: ${first}`);
-      for (const line of rest) t.diagnostic(`    ${line}`);
-    };
+    const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
       const seed: SeedLab = await buildSeedLab(lab);
@@ -130,18 +126,7 @@ test(
         intervalMs = 100,
       ): Promise<T> => lab.waitFor(what, fn, { timeoutMs, intervalMs, diagnostics });
 
-      let broken: string | undefined;
-      const step = (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> =>
-        t.test(name, { timeout: 60_000 }, async (st) => {
-          if (broken !== undefined) return st.skip(`skipped: "${broken}" failed`);
-          try {
-            await fn(st);
-          } catch (e) {
-            broken = name;
-            process.stderr.write(`[${PREFIX}] "${name}" failed; logs:\n${lab.dumpLogs(40)}\n${diagnostics()}\n`);
-            throw e;
-          }
-        });
+      const step = labSteps(t, lab, PREFIX, 60_000, diagnostics);
 
       const pingFrom = async (from: Host, to: string): Promise<boolean> => {
         await lab.exec(from.name, "ip", ["neigh", "flush", "all"]);

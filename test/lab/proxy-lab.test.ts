@@ -24,7 +24,7 @@
 // - In a shared frr.conf, zebra takes a `vni 20` block of `router bgp` as its own top-level
 //   command (the default VRF's L3 VNI): see vtepVniConfig() in lab/seed.ts.
 import assert from "node:assert/strict";
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import {
   EVPN_VTEPS,
   type Host,
@@ -50,6 +50,7 @@ import {
   type PingMatrix,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { labNote, labSteps } from "../helpers/lab-steps.js";
 import { FRR_BIN, type Frr, type FrrEvpnRoute, type LabProcess, withLab } from "../helpers/lab.js";
 import { frrNeighbor } from "./frr-json.js";
 
@@ -95,12 +96,7 @@ test(
   { timeout: 180_000 },
   async (t) => {
     if (!requireTools(t, TOOLS, { root: true })) return;
-    const t0 = Date.now();
-    const note = (msg: string): void => {
-      const [first, ...rest] = msg.split("\n");
-      t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(2)} s: ${first}`);
-      for (const line of rest) t.diagnostic(`    ${line}`);
-    };
+    const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab) => {
       const seed: SeedLab = await buildSeedLab(lab);
@@ -112,19 +108,7 @@ test(
       const cap = await lab.capture("px", UNDERLAY_IF, "tcp port 179");
       let proxy: LabProcess | undefined;
 
-      // Steps run as subtests; once one fails the rest are skipped (they build on each other).
-      let broken: string | undefined;
-      const step = (name: string, fn: (st: TestContext) => Promise<void>): Promise<void> =>
-        t.test(name, { timeout: 60_000 }, async (st) => {
-          if (broken !== undefined) return st.skip(`skipped: "${broken}" failed`);
-          try {
-            await fn(st);
-          } catch (e) {
-            broken = name;
-            process.stderr.write(`[${PREFIX}] "${name}" failed; logs:\n${lab.dumpLogs(40)}\n`);
-            throw e;
-          }
-        });
+      const step = labSteps(t, lab, PREFIX, 60_000);
       const wait = <T>(
         what: string,
         fn: () => Promise<T | undefined | null | false>,
