@@ -226,11 +226,17 @@ export function writeProxyConfig(lab: Lab, yaml: string, file = "evpn-proxy.yaml
 /** The compiled command line of the daemon, next to this module in the same out dir. */
 export const PROXY_MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 
-/** Starts `evpn-proxy run --config <file>` in the proxy's namespace (log: the process's logFile). */
-export function startProxy(lab: Lab, configFile: string): LabProcess {
-  return lab.spawn("px", process.execPath, ["--max-semi-space-size=1", PROXY_MAIN, "run", "--config", configFile], {
-    name: "evpn-proxy",
-  });
+/** The arguments of `node` for `evpn-proxy run --config <file> --log-level <level>`. */
+export function proxyArgv(configFile: string, logLevel = "info"): string[] {
+  return ["--max-semi-space-size=1", PROXY_MAIN, "run", "--config", configFile, "--log-level", logLevel];
+}
+
+/**
+ * Starts the daemon in the proxy's namespace (log: the process's logFile). Level "debug" logs
+ * every learned route ("learning: announce" / "learning: withdraw"), which learning tests read.
+ */
+export function startProxy(lab: Lab, configFile: string, logLevel = "info"): LabProcess {
+  return lab.spawn("px", process.execPath, proxyArgv(configFile, logLevel), { name: "evpn-proxy" });
 }
 
 /**

@@ -1,6 +1,7 @@
 // The evpn-proxy daemon: a BGP speaker driven by the configuration and by what the fabric
 // announces. It keeps the announced routes equal to plan(configuration, EVPN VTEPs seen) and
-// applies a new configuration as a difference (SIGHUP).
+// applies a new configuration as a difference (SIGHUP). Learned routes (data-plane learning)
+// are not part of the plan: each learning action goes to the speaker as it happens.
 
 import type { OutAttrs } from "./bgp/adj-rib-out.js";
 import { evpnRouteKey, sameEvpnRoute } from "./bgp/route-key.js";
@@ -81,7 +82,12 @@ export class Daemon {
   private speaker: Speaker;
   private tracker: EvpnVtepTracker;
   private readonly cache = new AttrsCache();
+  /** Planned routes (configuration and discovered VTEPs), by route key. */
   private readonly announced = new Map<string, { route: EvpnRoute; attrs: OutAttrs }>();
+  /** Attribute objects of learned routes, by service, VTEP and sequence. */
+  private learnedAttrs = new Map<string, OutAttrs>();
+  /** Remote MAC changes waiting for the learning engine (handled outside inbound processing). */
+  private remoteQueue: { vni: number; mac: string }[] = [];
   private suppressed = new Set<string>();
   private unsubscribe: () => void = () => undefined;
   private syncQueued = false;
@@ -137,18 +143,33 @@ export class Daemon {
   private makeSpeaker(): Speaker {
     const s = new Speaker(speakerOptions(this.config, this.log));
     this.unsubscribe = s.subscribe((changes) => {
-      let dirty = this.tracker.apply(changes);
-      if (this.learner)
+      const dirty = this.tracker.apply(changes);
+      if (this.learner) {
+        const first = this.remoteQueue.length === 0;
         for (const c of changes)
-          if (c.route.routeType === 2)
-            dirty = this.learnActions(this.learner.remoteChanged(c.route.label1, c.route.mac, Date.now())) || dirty;
+          if (c.route.routeType === 2) this.remoteQueue.push({ vni: c.route.label1, mac: c.route.mac });
+        if (first && this.remoteQueue.length > 0) queueMicrotask(() => this.remoteChanges());
+      }
       if (dirty) this.queueSync();
     });
     return s;
   }
 
+  /** The fabric's routes for some MACs changed: the learning engine may withdraw or re-announce ours. */
+  private remoteChanges(): void {
+    const q = this.remoteQueue;
+    this.remoteQueue = [];
+    const learner = this.learner;
+    if (!learner) return;
+    const now = Date.now();
+    let dirty = false;
+    for (const c of q) dirty = this.learnActions(learner.remoteChanged(c.vni, c.mac, now)) || dirty;
+    if (dirty) this.queueSync();
+  }
+
   async start(): Promise<void> {
     this.sync(); // routes first: they leave with the initial table, before End-of-RIB
+    if (this.learner) this.announceLearned(this.learner, true); // after a restart of every session
     await this.speaker.start();
     await this.startLearning();
     const c = this.config;
@@ -170,7 +191,8 @@ export class Daemon {
     if (!this.learner || !l) return;
     const learner = this.learner;
     const onFrame = (f: LearnedFrame) => {
-      if (this.learnActions(learner.frame(f, Date.now()))) this.queueSync();
+      const actions = learner.frame(f, Date.now());
+      if (actions.length > 0 && this.learnActions(actions)) this.queueSync();
     };
     if (l.vxlanListen) {
       this.source = new VxlanUdpSource({ address: l.vxlanListen, anyFrame: l.anyFrame }, onFrame);
@@ -194,16 +216,27 @@ export class Daemon {
     await src?.stop();
   }
 
-  /** Logs the learning engine's actions and events; true when routes change. */
+  /**
+   * Applies the learning engine's actions to the speaker and logs them (each route at debug
+   * level, events at info or warn); true when the plan must be recomputed (a discovered VTEP).
+   */
   private learnActions(actions: LearnAction[]): boolean {
-    let changed = false;
+    let replan = false;
+    const debug = this.log.isLevelEnabled("debug");
     for (const a of actions) {
-      if (a.type !== "event") {
-        changed = true;
-        this.log.info(
-          { action: a.type, vni: a.vni, vtep: a.vtep, ...("mac" in a ? { mac: a.mac, ip: a.ip } : {}) },
-          `learning: ${a.type}`,
-        );
+      if (a.type === "announce" || a.type === "withdraw") {
+        if (debug)
+          this.log.debug({ action: a.type, vni: a.vni, vtep: a.vtep, mac: a.mac, ip: a.ip }, `learning: ${a.type}`);
+        const route = this.learnedRoute(a);
+        if (a.type === "announce") {
+          const attrs = this.learnedAttrsFor(a.service, a.vtep, a.seq, a.sticky);
+          if (attrs) this.speaker.announce(route, attrs);
+        } else this.speaker.withdraw(route);
+        continue;
+      }
+      if (a.type === "discover-vtep") {
+        replan = true;
+        this.log.info({ action: a.type, vni: a.vni, vtep: a.vtep }, `learning: ${a.type}`);
         continue;
       }
       const level = a.event === "duplicate" || a.event.startsWith("limit") ? "warn" : "info";
@@ -213,7 +246,64 @@ export class Daemon {
       );
     }
     this.scheduleLearnTick();
-    return changed;
+    return replan;
+  }
+
+  /**
+   * The type 2 route of a learned binding (RFC 7432 §7.2): RD, route targets and label as for
+   * the VTEP's IMET route; the MAC route when `ip` is null, else the MAC/IP route.
+   */
+  private learnedRoute(k: { vtep: string; evi: number; vni: number; mac: string; ip: string | null }): EvpnRoute {
+    const rd = staticVtepRd(k.vtep, k.evi, this.config.localAs);
+    return macIpRoute({ rd, mac: k.mac, ...(k.ip !== null ? { ip: k.ip } : {}), label1: k.vni });
+  }
+
+  /**
+   * Attributes of a learned route (RFC 7432 §15): the next hop is the VTEP the MAC was learned
+   * at; MAC mobility is left out at sequence 0 so that the first announcement is a plain one;
+   * the proxy marker as on every proxied route. One object per (service, VTEP, sequence).
+   */
+  private learnedAttrsFor(service: string, vtep: string, seq: number, sticky: boolean): OutAttrs | undefined {
+    const key = `${service}|${vtep}|${seq}|${sticky ? 1 : 0}`;
+    let attrs = this.learnedAttrs.get(key);
+    if (attrs) return attrs;
+    const s = this.config.services.find((x) => x.name === service);
+    if (!s) return undefined;
+    const attributes: PathAttribute[] = [
+      { kind: "origin", origin: 0 },
+      { kind: "as-path", segments: [] },
+      { kind: "local-pref", localPref: 100 },
+      {
+        kind: "ext-communities",
+        communities: [
+          ...s.routeTargets.map(routeTarget),
+          encapsulation(),
+          ...(seq > 0 || sticky ? [macMobility(seq, sticky)] : []),
+        ],
+      },
+      { kind: "large-communities", communities: [proxyMarker(this.config.localAs)] },
+    ];
+    this.learnedAttrs.set(key, (attrs = { nextHop: vtep, attributes }));
+    return attrs;
+  }
+
+  /** Announces (or withdraws) every learned route of `learner`, made under configuration `c`. */
+  private announceLearned(learner: Learner, announce: boolean, c = this.config): void {
+    const groups = new Map<OutAttrs | null, EvpnRoute[]>();
+    for (const b of learner.table()) {
+      const s = c.services.find((x) => x.name === b.service);
+      if (!b.announced || !s) continue;
+      const attrs = announce ? this.learnedAttrsFor(s.name, b.vtep, b.seq, false) : null;
+      if (attrs === undefined) continue;
+      let list = groups.get(attrs);
+      if (!list) groups.set(attrs, (list = []));
+      const k = { vtep: b.vtep, evi: s.evi, vni: s.vni, mac: b.mac };
+      list.push(this.learnedRoute({ ...k, ip: null }));
+      for (const ip of b.ips) list.push(this.learnedRoute({ ...k, ip }));
+    }
+    for (const [attrs, routes] of groups)
+      if (attrs) this.speaker.announceAll(routes, attrs);
+      else for (const r of routes) this.speaker.withdraw(r);
   }
 
   private scheduleLearnTick(): void {
@@ -245,11 +335,17 @@ export class Daemon {
   async reload(next: DaemonConfig): Promise<void> {
     const prev = this.config;
     this.config = next;
+    // The learning engine is built for one configuration: after a change it starts afresh
+    // (learned MACs are learned again from the next ARP/ND).
+    const learningChanged =
+      JSON.stringify([prev.learning, prev.services]) !== JSON.stringify([next.learning, next.services]);
     if (globalKey(prev) !== globalKey(next)) {
       // Router-id, AS, listen address or graceful restart concern every session.
       this.log.warn("router-id, local-as, listen or graceful-restart changed: restarting every session");
       await this.stop("configuration change");
       this.announced.clear();
+      this.learnedAttrs.clear();
+      if (learningChanged) this.learner = this.makeLearner(); // the old routes went with the old speaker
       this.tracker = new EvpnVtepTracker(next.localAs);
       this.speaker = this.makeSpeaker();
       await this.start();
@@ -269,10 +365,10 @@ export class Daemon {
         this.speaker.startNeighbor(addr);
         if (!before.has(addr)) this.log.info({ peer: addr }, `neighbor ${addr} added`);
       }
-    if (JSON.stringify([prev.learning, prev.services]) !== JSON.stringify([next.learning, next.services])) {
-      // The learning engine is built for one configuration: it starts afresh (learned MACs are
-      // learned again from the next ARP/ND).
+    if (learningChanged) {
       await this.stopLearning();
+      if (this.learner) this.announceLearned(this.learner, false, prev);
+      this.learnedAttrs.clear();
       this.learner = this.makeLearner();
       await this.startLearning();
     }
@@ -298,7 +394,6 @@ export class Daemon {
         })
       : c.services;
     const groups = plan({ localAs: c.localAs, services }, (s) => this.tracker.vteps(s.routeTargets), this.cache);
-    if (learner) groups.push(...this.learnedGroups(learner));
     this.reportSuppressed();
     const want = new Map<string, { route: EvpnRoute; attrs: OutAttrs }>();
     for (const g of groups) for (const r of g.routes) want.set(evpnRouteKey(r), { route: r, attrs: g.attrs });
@@ -325,43 +420,6 @@ export class Daemon {
     }
     this.cache.retain(new Set(groups.map((g) => g.attrs)));
     return { announced, withdrawn };
-  }
-
-  /**
-   * Type 2 routes for the learned bindings (RFC 7432 §7.2, §15): MAC and, with include-ip, MAC/IP,
-   * at the VTEP they were learned from, with the MAC mobility sequence (left out at 0, so that the
-   * first announcement is a plain one) and the proxy marker; RD, route targets and label as for
-   * the VTEP's IMET route.
-   */
-  private learnedGroups(learner: Learner): { attrs: OutAttrs; routes: EvpnRoute[] }[] {
-    const c = this.config;
-    const byAttrs = new Map<OutAttrs, EvpnRoute[]>();
-    for (const b of learner.table()) {
-      if (!b.announced) continue;
-      const s = c.services.find((x) => x.name === b.service);
-      if (!s) continue;
-      const attributes: PathAttribute[] = [
-        { kind: "origin", origin: 0 },
-        { kind: "as-path", segments: [] },
-        { kind: "local-pref", localPref: 100 },
-        {
-          kind: "ext-communities",
-          communities: [
-            ...s.routeTargets.map(routeTarget),
-            encapsulation(),
-            ...(b.seq > 0 ? [macMobility(b.seq)] : []),
-          ],
-        },
-        { kind: "large-communities", communities: [proxyMarker(c.localAs)] },
-      ];
-      const attrs = this.cache.get(b.vtep, attributes);
-      let list = byAttrs.get(attrs);
-      if (!list) byAttrs.set(attrs, (list = []));
-      const rd = staticVtepRd(b.vtep, s.evi, c.localAs);
-      list.push(macIpRoute({ rd, mac: b.mac, label1: s.vni }));
-      if (c.learning?.includeIp) for (const ip of b.ips) list.push(macIpRoute({ rd, mac: b.mac, ip, label1: s.vni }));
-    }
-    return [...byAttrs].map(([attrs, routes]) => ({ attrs, routes }));
   }
 
   /** Logs each static VTEP that starts or stops announcing its own IMET route. */
@@ -393,7 +451,7 @@ export class Daemon {
   status(): object {
     return {
       routerId: this.config.routerId,
-      announced: this.announced.size,
+      announced: this.speaker.rib.localCount,
       neighbors: this.speaker.status(),
       evpnVteps: this.tracker.all(),
       learning: this.learner ? { counters: this.learner.counters(), source: this.source?.counters } : null,

@@ -393,6 +393,11 @@ export class Rib {
     if (ps !== undefined && ps.counters.paths > 0) yield* this.pathsOf(ps);
   }
 
+  /** How many local routes there are. */
+  get localCount(): number {
+    return this.local.counters.paths;
+  }
+
   /** The paths of local routes. */
   localPaths(): IterableIterator<Path> {
     return this.pathsOf(this.local);

@@ -48,7 +48,11 @@ export interface SpeakerOptions {
   gracefulRestart?: GracefulRestartConfig;
   /** Offer RFC 8654 extended messages (UPDATEs up to 65535 bytes); default true. */
   extendedMessage?: boolean;
-  /** Coalescing window (ms) between a local route change and the UPDATEs it causes. */
+  /**
+   * Coalescing window (ms) between a local route change and the UPDATEs it causes. Default 0:
+   * the UPDATEs leave once the current event-loop turn is done (setImmediate), so an idle
+   * speaker adds no delay and a loaded one packs whatever a turn produced.
+   */
   updateDelayMs?: number;
   neighbors: NeighborConfig[];
   logger?: Logger;
@@ -73,7 +77,7 @@ interface Neighbor {
   peer: Peer;
   sockets: Map<number, net.Socket>;
   timer: NodeJS.Timeout | undefined;
-  flushTimer: NodeJS.Timeout | undefined;
+  flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   ref: PeerRef | undefined;
   adjOut: AdjRibOut | undefined;
   /** The initial table is being sent; End-of-RIB follows it (RFC 4724 §2). */
@@ -431,8 +435,7 @@ export class Speaker {
         n.eorPending = false;
         n.eorrPending = [];
         n.blocked = false;
-        if (n.flushTimer) clearTimeout(n.flushTimer);
-        n.flushTimer = undefined;
+        cancelFlush(n);
         return;
       case "update":
         return this.inbound(n, a.update.attributes, a.action, a.errors.length);
@@ -546,10 +549,12 @@ export class Speaker {
 
   private scheduleFlush(n: Neighbor): void {
     if (n.flushTimer || n.blocked) return;
-    n.flushTimer = setTimeout(() => {
+    const run = () => {
       n.flushTimer = undefined;
       this.flush(n);
-    }, this.opts.updateDelayMs ?? 10);
+    };
+    const delay = this.opts.updateDelayMs ?? 0;
+    n.flushTimer = delay > 0 ? setTimeout(run, delay) : setImmediate(run);
   }
 
   /** Sends pending UPDATEs while the socket takes them; End-of-RIB / EoRR once all are out. */
@@ -592,9 +597,18 @@ export class Speaker {
 
   private clearTimers(n: Neighbor): void {
     if (n.timer) clearTimeout(n.timer);
-    if (n.flushTimer) clearTimeout(n.flushTimer);
-    n.timer = n.flushTimer = undefined;
+    cancelFlush(n);
+    n.timer = undefined;
   }
+}
+
+function cancelFlush(n: Neighbor): void {
+  const t = n.flushTimer;
+  n.flushTimer = undefined;
+  if (t === undefined) return;
+  if ("refresh" in t)
+    clearTimeout(t); // a Timeout (updateDelayMs > 0)
+  else clearImmediate(t);
 }
 
 function closedWithin(sock: net.Socket, ms: number): Promise<void> {

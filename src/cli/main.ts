@@ -3,7 +3,7 @@
 // would teach (`learn --pcap … --dry-run`), and `decode`, which decodes BGP messages for
 // operators (hex in, FRR notation and stable JSON out).
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import { Daemon } from "../daemon.js";
 import { daemonLogger } from "../log.js";
@@ -27,14 +27,16 @@ function print(lines: DecodedLine[], json: boolean): number {
   return bad === 0 ? 0 : 1;
 }
 
-async function run(file: string): Promise<void> {
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+async function run(file: string, level: string): Promise<void> {
   const loaded = loadConfig(file);
   if (!loaded.ok) {
     // Nothing is opened before the configuration is known to be valid.
     for (const e of loaded.errors) process.stderr.write(`${formatConfigError(e)}\n`);
     process.exit(EXIT_CONFIG);
   }
-  const log = daemonLogger(process.env["EVPN_PROXY_LOG_LEVEL"] ?? "info");
+  const log = daemonLogger(level);
   const daemon = new Daemon(loaded.config, log);
   let stopping = false;
   const stop = (signal: string) => {
@@ -79,7 +81,13 @@ program
   .command("run")
   .description("run the daemon in the foreground (SIGHUP reloads the configuration, SIGTERM stops)")
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
-  .action(async (opts: { config: string }) => run(opts.config));
+  .addOption(
+    new Option("--log-level <level>", "log level; debug adds a line per learned route")
+      .choices(LOG_LEVELS)
+      .env("EVPN_PROXY_LOG_LEVEL")
+      .default("info"),
+  )
+  .action(async (opts: { config: string; logLevel: string }) => run(opts.config, opts.logLevel));
 
 program
   .command("check")

@@ -137,7 +137,7 @@ test(
       };
 
       await step("0. proxy with learning (max-moves 5, window 60 s): Established, H1/H2 learned at s1/s2", async () => {
-        proxy = startProxy(lab, writeProxyConfig(lab, configYaml(MOBILITY)));
+        proxy = startProxy(lab, writeProxyConfig(lab, configYaml(MOBILITY)), "debug");
         await wait(
           "RR: session with the proxy Established",
           async () => (await seed.rr.peerState(PROXY_IP)) === "Established",

@@ -14,7 +14,7 @@ import {
   EVPN_VTEPS,
   type Host,
   PROXY_IP,
-  PROXY_MAIN,
+  proxyArgv,
   STATIC_VTEPS,
   type SeedLab,
   UNDERLAY_IF,
@@ -106,9 +106,7 @@ test(
       const cfg1 = writeProxyConfig(lab, yaml1, "evpn-proxy-1.yaml");
       const cfg2 = writeProxyConfig(lab, yaml2, "evpn-proxy-2.yaml");
       const start2 = (): LabProcess =>
-        lab.spawn("px2", process.execPath, ["--max-semi-space-size=1", PROXY_MAIN, "run", "--config", cfg2], {
-          name: "evpn-proxy-2",
-        });
+        lab.spawn("px2", process.execPath, proxyArgv(cfg2, "debug"), { name: "evpn-proxy-2" });
 
       const proxies: Record<string, LabProcess | undefined> = { [PROXY_IP]: undefined, [PROXY2_IP]: undefined };
       const diagnostics = (): string => {
@@ -247,7 +245,7 @@ test(
       };
 
       await step("0. both proxies Established with the RR; each learns from VXLAN datagrams", async () => {
-        proxies[PROXY_IP] = startProxy(lab, cfg1);
+        proxies[PROXY_IP] = startProxy(lab, cfg1, "debug");
         proxies[PROXY2_IP] = start2();
         for (const ip of [PROXY_IP, PROXY2_IP]) {
           await wait(`RR: session with ${ip} Established`, async () => (await seed.rr.peerState(ip)) === "Established");
@@ -270,7 +268,7 @@ test(
       await step("2. proxy 1 stops: FRR's tables unchanged, every VNI 10 pair pings", () => stopAndCheck(PROXY_IP));
 
       await step("3. proxy 1 restarts and learns again; proxy 2 stops: the same", async () => {
-        proxies[PROXY_IP] = startProxy(lab, cfg1);
+        proxies[PROXY_IP] = startProxy(lab, cfg1, "debug");
         await wait(
           `RR: session with ${PROXY_IP} Established again`,
           async () => (await seed.rr.peerState(PROXY_IP)) === "Established",
