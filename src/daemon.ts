@@ -197,7 +197,10 @@ export class Daemon {
     if (l.vxlanListen) {
       this.source = new VxlanUdpSource({ address: l.vxlanListen, anyFrame: l.anyFrame }, onFrame);
       await this.source.start();
-      this.log.info({ address: l.vxlanListen, port: this.source.port }, "learning from VXLAN datagrams");
+      this.log.info(
+        { address: l.vxlanListen, port: this.source.port, receiveBuffer: this.source.receiveBufferBytes },
+        "learning from VXLAN datagrams",
+      );
     }
     for (const device of l.captureInterfaces) {
       const c = new CaptureSource({ device, anyFrame: l.anyFrame }, onFrame);

@@ -281,11 +281,11 @@ export const LearningSchema = mapping(
   {
     "vxlan-listen": address("ip", false)
       .optional()
-      .describe("Address on which to receive VXLAN packets for data-plane learning (issue 5; accepted now)."),
+      .describe("Address on which to receive VXLAN packets for data-plane learning (UDP port 4789)."),
     "include-ip": bool()
       .default(true)
       .describe(
-        "Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (issue 5; accepted now).",
+        "Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (UDP port 4789).",
       ),
     "capture-interfaces": list(
       z

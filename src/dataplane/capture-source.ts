@@ -48,6 +48,12 @@ export class CaptureSource {
   };
   private cap: CapHandle | undefined;
   private readonly frame = newLearnedFrame();
+  /**
+   * The buffer cap copies each packet into. cap keeps only a raw pointer to it, not a reference:
+   * it must stay reachable from here for as long as the capture is open, or the collector frees
+   * memory that libpcap then writes into.
+   */
+  private readonly buffer = Buffer.alloc(65535);
 
   constructor(
     private readonly opts: { device: string; port?: number; anyFrame?: boolean },
@@ -64,7 +70,7 @@ export class CaptureSource {
       throw new Error("live capture needs the optional npm package `cap` (libpcap; npm install cap)");
     }
     const c = new Cap();
-    const buf = Buffer.alloc(65535);
+    const buf = this.buffer;
     const port = this.opts.port ?? VXLAN_PORT;
     const name = c.open(this.opts.device, captureFilter(port, this.opts.anyFrame), 4 * 1024 * 1024, buf);
     const linkType = LINK_TYPES[name];

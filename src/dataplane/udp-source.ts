@@ -20,7 +20,15 @@ export interface UdpSourceOptions {
   port?: number;
   /** Also learn the source MAC of frames that are neither ARP nor ND (learning.any-frame). */
   anyFrame?: boolean;
+  /** SO_RCVBUF to ask for (default RECEIVE_BUFFER_BYTES); the kernel caps it at net.core.rmem_max. */
+  receiveBufferBytes?: number;
 }
+
+/**
+ * The socket buffer absorbs bursts while the event loop is busy: at 68 bytes per ARP datagram
+ * the kernel accounts roughly 1 KiB each, so 8 MiB holds several thousand datagrams.
+ */
+export const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface SourceCounters {
   datagrams: number;
@@ -47,7 +55,11 @@ export class VxlanUdpSource {
 
   async start(): Promise<void> {
     const family = this.opts.address.includes(":") ? "udp6" : "udp4";
-    const s = dgram.createSocket({ type: family, reuseAddr: false });
+    const s = dgram.createSocket({
+      type: family,
+      reuseAddr: false,
+      recvBufferSize: this.opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES,
+    });
     this.socket = s;
     s.on("message", (buf, rinfo) => this.datagram(buf, rinfo.address));
     await new Promise<void>((resolve, reject) => {
@@ -57,6 +69,11 @@ export class VxlanUdpSource {
         resolve();
       });
     });
+  }
+
+  /** The socket's receive buffer as the kernel granted it (Linux reports twice the accounted size). */
+  get receiveBufferBytes(): number | undefined {
+    return this.socket?.getRecvBufferSize();
   }
 
   /** The bound port (useful with port 0). */
