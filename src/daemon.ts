@@ -95,6 +95,7 @@ export class Daemon {
   private source: VxlanUdpSource | undefined;
   private readonly captures: CaptureSource[] = [];
   private learnTimer: NodeJS.Timeout | undefined;
+  private learnDue = 0;
 
   constructor(
     config: DaemonConfig,
@@ -309,11 +310,14 @@ export class Daemon {
       else for (const r of routes) this.speaker.withdraw(r);
   }
 
+  /** Keeps a timer for the learning engine's next deadline (an earlier one replaces it). */
   private scheduleLearnTick(): void {
+    const d = this.learner?.nextDeadline();
+    if (this.learnTimer && d !== undefined && this.learnDue <= d) return; // it fires first, then reschedules
     if (this.learnTimer) clearTimeout(this.learnTimer);
     this.learnTimer = undefined;
-    const d = this.learner?.nextDeadline();
     if (d === undefined) return;
+    this.learnDue = d;
     this.learnTimer = setTimeout(
       () => {
         this.learnTimer = undefined;

@@ -7,10 +7,10 @@
 // that owns the IP (an IP belongs to one MAC at a time; a new owner takes it over). All routes of
 // one MAC (the MAC route and its MAC/IP routes) carry the same sequence number (RFC 7432 §15).
 //
-// Ageing queues: entries and IP bindings sit in insertion-ordered Maps keyed by the time they
-// were last queued. A refresh only re-queues an entry when it is at least AGE_GRANULARITY_MS
-// old, so a binding seen again unchanged costs a comparison and two stores, and expiry is
-// exact to within AGE_GRANULARITY_MS (never early, at most that late).
+// Ageing queues: entries and IP bindings each sit in a queue (an intrusive linked list, see
+// SlotQueue) in the order they were last queued. A refresh only re-queues an entry when it is
+// at least AGE_GRANULARITY_MS old, so a binding seen again unchanged costs a comparison and two
+// stores, and expiry is exact to within AGE_GRANULARITY_MS (never early, at most that late).
 
 import { formatIpv4, formatIpv6, normalizeMac, parseIpv4Into, parseIpv6Into } from "../codec/addr.js";
 import type { LearnedFrame } from "./packet.js";
@@ -146,30 +146,20 @@ interface Service {
   discovered: Set<string>;
   /** Configured (sticky) MACs → their VTEP. */
   staticMacs: Map<string, string>;
+  /** Index in `Learner.svcs` (the MAC table's service column). */
+  idx: number;
+  /** Learned MACs: MAC text (the string the entry keeps) → MAC slot. */
+  macs: Map<string, number>;
+  /** IP bindings: ipKey → binding slot. */
+  ips: Map<number | string, number>;
 }
 
-interface MacEntry {
-  svc: Service;
-  mac: string;
+/** A frozen MAC whose entry aged out before the release (only with a clock that went back). */
+interface Detached {
+  until: number;
+  vni: number;
   vtep: string;
-  /** Sequence number of our route (when announced) or of the last one we announced. */
-  seq: number;
-  /** Highest sequence seen for the MAC, ours or the fabric's. */
-  seenSeq: number;
-  announced: boolean;
-  ips: Set<string>;
-  lastSeen: number;
-  queued: number;
-  /** Times of recent moves (RFC 7432 §15.1 duplicate detection). */
-  moves: number[];
-  frozenUntil: number;
-}
-
-interface IpBinding {
-  owner: MacEntry;
-  ip: string;
-  lastSeen: number;
-  queued: number;
+  mac: string;
 }
 
 interface Prefix {
@@ -256,15 +246,171 @@ function canonicalIp(s: string): string {
   return b.length === 4 ? formatIpv4(b, 0) : formatIpv6(b, 0);
 }
 
+/**
+ * Key of an IP binding: a canonical dotted quad (what the decoder produces) as its int32 value,
+ * a Smi, so no string is kept for it; any other text (IPv6, non-canonical) as itself. The two
+ * never collide (a number is not a string) and ipText() gives back the original text.
+ */
+function ipKey(s: string): number | string {
+  const n = s.length;
+  if (n < 7 || n > 15) return s;
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return s;
+      v = (v << 8) | part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return s; // a leading zero: not canonical
+      part = part * 10 + (c - 48);
+      if (part > 255) return s;
+      digits++;
+    } else return s;
+  }
+  if (digits === 0 || dots !== 3) return s;
+  return (v << 8) | part;
+}
+
+const V4 = new Uint8Array(4);
+
+function ipText(k: number | string): string {
+  if (typeof k === "string") return k;
+  V4[0] = k >>> 24;
+  V4[1] = k >>> 16;
+  V4[2] = k >>> 8;
+  V4[3] = k;
+  return formatIpv4(V4, 0);
+}
+
+const NIL = -1;
+const INITIAL_SLOTS = 256;
+
+function growI32(a: Int32Array, n: number) {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
+function growF64(a: Float64Array, n: number) {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
+}
+
+/**
+ * Slots 0..used-1 of a columnar table, each either free (chained through `next`) or queued in
+ * an intrusive doubly linked list in queueing order (`prev`/`next`, head = oldest): the ageing
+ * queue. Moving a slot to the tail is O(1) and allocates nothing.
+ */
+class SlotQueue {
+  prev = new Int32Array(INITIAL_SLOTS);
+  next = new Int32Array(INITIAL_SLOTS);
+  head = NIL;
+  tail = NIL;
+  private free = NIL;
+  private used = 0;
+
+  /** A slot, not queued; the capacity (`prev.length`) doubles when full. */
+  alloc(): number {
+    const i = this.free;
+    if (i !== NIL) {
+      this.free = this.next[i]!;
+      return i;
+    }
+    if (this.used === this.prev.length) {
+      this.prev = growI32(this.prev, this.used * 2);
+      this.next = growI32(this.next, this.used * 2);
+    }
+    return this.used++;
+  }
+
+  /** Returns an unqueued slot. */
+  release(i: number): void {
+    this.next[i] = this.free;
+    this.free = i;
+  }
+
+  push(i: number): void {
+    const t = this.tail;
+    this.prev[i] = t;
+    this.next[i] = NIL;
+    if (t === NIL) this.head = i;
+    else this.next[t] = i;
+    this.tail = i;
+  }
+
+  unlink(i: number): void {
+    const p = this.prev[i]!;
+    const n = this.next[i]!;
+    if (p === NIL) this.head = n;
+    else this.next[p] = n;
+    if (n === NIL) this.tail = p;
+    else this.prev[n] = p;
+  }
+
+  toTail(i: number): void {
+    if (i === this.tail) return;
+    this.unlink(i);
+    this.push(i);
+  }
+}
+
+/**
+ * Memory layout (~200 bytes per MAC with one IPv4 binding, bench/learning-engine.ts): entries
+ * and IP bindings are slots in typed-array columns (off the V8 heap), not objects. A MAC costs
+ * its text (kept once: the column and the key of its service's `macs` Map share it), a Map
+ * entry and ~60 bytes of columns; an IPv4 binding a Map entry keyed by a Smi (see ipKey) and
+ * ~36 bytes. Times and sequence numbers are Float64 (exact ms, any 32-bit sequence). Rare state
+ * sits in side Maps keyed by slot: moves (only for MACs that moved) and freeze times. A slot is
+ * reused only after its entry is gone.
+ */
 export class Learner {
   private readonly services = new Map<number, Service>();
+  private readonly svcs: Service[] = [];
   private readonly prefixes: Prefix[];
-  /** (vni/mac) → entry, in ageing-queue order. */
-  private readonly macs = new Map<string, MacEntry>();
-  /** (vni/ip) → binding, in ageing-queue order. */
-  private readonly ips = new Map<string, IpBinding>();
-  /** Frozen (duplicate) MACs, in release order (one freeze time for all). */
-  private readonly frozen = new Map<string, MacEntry>();
+  /** VTEP text ↔ index (the MAC table's VTEP column); only VTEPs MACs were learned at. */
+  private readonly vtepIds = new Map<string, number>();
+  private readonly vtepNames: string[] = [];
+
+  // MAC entries, one slot each; ageing queue in mq.
+  private readonly mq = new SlotQueue();
+  /** MAC text. */
+  private mMac: string[] = [];
+  private mSvc = new Int32Array(INITIAL_SLOTS);
+  private mVtep = new Int32Array(INITIAL_SLOTS);
+  /** Sequence number of our route (when announced) or of the last one we announced. */
+  private mSeq = new Float64Array(INITIAL_SLOTS);
+  /** Highest sequence seen for the MAC, ours or the fabric's. */
+  private mSeen = new Float64Array(INITIAL_SLOTS);
+  /** 1: our routes are announced. */
+  private mAnn = new Uint8Array(INITIAL_SLOTS);
+  private mLast = new Float64Array(INITIAL_SLOTS);
+  private mQueued = new Float64Array(INITIAL_SLOTS);
+  /** First IP binding (its owner ring, in binding order), or NIL. */
+  private mIp = new Int32Array(INITIAL_SLOTS);
+
+  // IP bindings, one slot each; ageing queue in bq.
+  private readonly bq = new SlotQueue();
+  private bKey: (number | string)[] = [];
+  private bOwner = new Int32Array(INITIAL_SLOTS);
+  private bQueued = new Float64Array(INITIAL_SLOTS);
+  /** Ring of the owner's bindings (circular doubly linked, in binding order). */
+  private bOPrev = new Int32Array(INITIAL_SLOTS);
+  private bONext = new Int32Array(INITIAL_SLOTS);
+
+  /** MAC slot → time of recent moves (RFC 7432 §15.1 duplicate detection). */
+  private readonly moves = new Map<number, number[]>();
+  /** MAC slot → frozen until (duplicate); absent: 0. */
+  private readonly frozenUntil = new Map<number, number>();
+  /** Frozen (duplicate) MACs by `vni/mac`, in release order (one freeze time for all). */
+  private readonly frozen = new Map<string, number | Detached>();
+
   private readonly perVtep = new Map<string, number>();
   private readonly perVni = new Map<number, number>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -286,6 +432,9 @@ export class Learner {
         staticVteps: new Set(),
         discovered: new Set(),
         staticMacs: new Map(),
+        idx: this.svcs.length,
+        macs: new Map(),
+        ips: new Map(),
       };
       for (const v of s.staticVteps) {
         const vtep = canonicalIp(v.address);
@@ -296,6 +445,7 @@ export class Learner {
           svc.staticMacs.set(mac, vtep);
         }
       }
+      this.svcs.push(svc);
       this.services.set(s.vni, svc);
     }
     this.prefixes = cfg.allowedPrefixes.map(parsePrefix);
@@ -333,49 +483,49 @@ export class Learner {
       else this.blockSticky(svc, vtep, mac, now, out);
       return out;
     }
-    const key = `${svc.vni}/${mac}`;
-    const e = this.macs.get(key);
-    if (e !== undefined && e.frozenUntil > now) {
+    const m = svc.macs.get(mac);
+    if (m !== undefined && this.until(m) > now) {
       this.stats.frozenDropped++;
       return out;
     }
-    if (e !== undefined && e.announced && e.vtep === vtep) {
+    if (m !== undefined && this.mAnn[m] === 1 && this.vtepNames[this.mVtep[m]!] === vtep) {
       // Seen again where we announce it: only the last-seen time moves (and a new IP is bound).
-      this.refresh(key, e, now);
-      if (ip !== null) this.learnIp(e, ip, now, out);
+      this.refresh(m, now);
+      if (ip !== null) this.learnIp(svc, m, ip, now, out);
       else this.stats.refreshed++;
       return out;
     }
-    this.place(svc, key, e, vtep, mac, ip, now, out);
+    this.place(svc, m, vtep, mac, ip, now, out);
     return out;
   }
 
   /** The fabric's best route for a MAC changed: an EVPN VTEP took it over, or released it. */
   remoteChanged(vni: number, mac: string, now: number): LearnAction[] {
     const out: LearnAction[] = [];
-    const key = `${vni}/${mac}`;
-    const e = this.macs.get(key);
-    if (e === undefined || !e.announced) return out;
+    const m = this.services.get(vni)?.macs.get(mac);
+    if (m === undefined || this.mAnn[m] !== 1) return out;
     const r = this.fabric.remoteMac(vni, mac);
     if (r === undefined) return out;
-    if (r.seq > e.seenSeq) e.seenSeq = r.seq;
-    if (e.frozenUntil > now) return out; // duplicate: our routes do not change until released
-    if (r.vtep === e.vtep) {
+    if (r.seq > this.mSeen[m]!) this.mSeen[m] = r.seq;
+    if (this.until(m) > now) return out; // duplicate: our routes do not change until released
+    const vtep = this.vtepNames[this.mVtep[m]!]!;
+    const seq = this.mSeq[m]!;
+    if (r.vtep === vtep) {
       // The same location from another proxy: converge on the higher sequence (never lower it).
-      if (!r.sticky && r.seq > e.seq) {
-        e.seq = r.seq;
+      if (!r.sticky && r.seq > seq) {
+        this.mSeq[m] = r.seq;
         this.stats.adopted++;
-        this.announceAll(e, out);
+        this.announceAll(m, out);
       }
       return out;
     }
     // RFC 7432 §15.1: a route with a higher sequence, or an equal one from a lower VTEP IP, wins;
     // §15.2: a sticky route always does. Ours is withdrawn; the MAC moved.
-    if (r.sticky || r.seq > e.seq || (r.seq === e.seq && compareVtep(r.vtep, e.vtep) < 0)) {
-      this.withdrawAll(e, out);
-      e.announced = false;
+    if (r.sticky || r.seq > seq || (r.seq === seq && compareVtep(r.vtep, vtep) < 0)) {
+      this.withdrawAll(m, out);
+      this.mAnn[m] = 0;
       this.stats.withdrawnByRemote++;
-      this.recordMove(key, e, now, out);
+      this.recordMove(m, now, out);
     }
     return out;
   }
@@ -383,33 +533,50 @@ export class Learner {
   /** Ageing and freeze release. */
   tick(now: number): LearnAction[] {
     const out: LearnAction[] = [];
-    for (const [key, e] of this.frozen) {
-      if (e.frozenUntil > now) break;
-      this.frozen.delete(key);
-      e.frozenUntil = 0;
-      e.moves.length = 0;
-      out.push({ type: "event", event: "duplicate-released", vni: e.svc.vni, vtep: e.vtep, mac: e.mac });
+    for (const [key, ref] of this.frozen) {
+      if (typeof ref === "number") {
+        if (this.frozenUntil.get(ref)! > now) break;
+        this.frozen.delete(key);
+        this.frozenUntil.delete(ref);
+        this.moves.delete(ref);
+        const svc = this.svcs[this.mSvc[ref]!]!;
+        out.push({
+          type: "event",
+          event: "duplicate-released",
+          vni: svc.vni,
+          vtep: this.vtepOf(ref),
+          mac: this.mMac[ref]!,
+        });
+      } else {
+        if (ref.until > now) break;
+        this.frozen.delete(key);
+        out.push({ type: "event", event: "duplicate-released", vni: ref.vni, vtep: ref.vtep, mac: ref.mac });
+      }
     }
     const limit = now - this.ageMs - AGE_GRANULARITY_MS;
-    for (const [key, b] of this.ips) {
-      if (b.queued > limit) break;
-      if (b.owner.frozenUntil > now) {
-        this.requeueIp(key, b, now);
+    const bq = this.bq;
+    for (let b = bq.head; b !== NIL; b = bq.head) {
+      if (this.bQueued[b]! > limit) break;
+      const m = this.bOwner[b]!;
+      if (this.until(m) > now) {
+        this.bQueued[b] = now;
+        bq.toTail(b);
         continue;
       }
-      this.ips.delete(key);
-      b.owner.ips.delete(b.ip);
-      if (b.owner.announced) out.push({ type: "withdraw", ...this.routeKey(b.owner, b.ip) });
+      const ip = ipText(this.bKey[b]!);
+      this.dropIp(this.svcs[this.mSvc[m]!]!, b, m);
+      if (this.mAnn[m] === 1) out.push(this.withdrawal(m, ip));
       this.stats.agedIps++;
     }
-    for (const [key, e] of this.macs) {
-      if (e.queued > limit) break;
-      if (e.frozenUntil > now) {
-        this.refresh(key, e, now, true);
+    const mq = this.mq;
+    for (let m = mq.head; m !== NIL; m = mq.head) {
+      if (this.mQueued[m]! > limit) break;
+      if (this.until(m) > now) {
+        this.refresh(m, now, true);
         continue;
       }
-      if (e.announced) this.withdrawAll(e, out);
-      this.remove(key, e);
+      if (this.mAnn[m] === 1) this.withdrawAll(m, out);
+      this.remove(m);
       this.stats.aged++;
     }
     return out;
@@ -418,39 +585,35 @@ export class Learner {
   /** When `tick` is next due, or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
     let d: number | undefined;
-    const take = (t: number | undefined) => {
-      if (t !== undefined && (d === undefined || t < d)) d = t;
+    const take = (t: number) => {
+      if (d === undefined || t < d) d = t;
     };
-    for (const e of this.frozen.values()) {
-      take(e.frozenUntil);
+    for (const ref of this.frozen.values()) {
+      take(typeof ref === "number" ? this.frozenUntil.get(ref)! : ref.until);
       break;
     }
-    for (const b of this.ips.values()) {
-      take(b.queued + this.ageMs + AGE_GRANULARITY_MS);
-      break;
-    }
-    for (const e of this.macs.values()) {
-      take(e.queued + this.ageMs + AGE_GRANULARITY_MS);
-      break;
-    }
+    if (this.bq.head !== NIL) take(this.bQueued[this.bq.head]! + this.ageMs + AGE_GRANULARITY_MS);
+    if (this.mq.head !== NIL) take(this.mQueued[this.mq.head]! + this.ageMs + AGE_GRANULARITY_MS);
     return d;
   }
 
   /** Learned MACs, sorted by VNI then MAC. */
   table(): LearnedBinding[] {
     const rows: LearnedBinding[] = [];
-    for (const e of this.macs.values())
+    for (let m = this.mq.head; m !== NIL; m = this.mq.next[m]!) {
+      const svc = this.svcs[this.mSvc[m]!]!;
       rows.push({
-        service: e.svc.name,
-        vni: e.svc.vni,
-        mac: e.mac,
-        vtep: e.vtep,
-        ips: [...e.ips].sort(),
-        seq: e.seq,
-        announced: e.announced,
-        duplicate: e.frozenUntil > 0,
-        lastSeen: e.lastSeen,
+        service: svc.name,
+        vni: svc.vni,
+        mac: this.mMac[m]!,
+        vtep: this.vtepOf(m),
+        ips: this.ipsOf(m).sort(),
+        seq: this.mSeq[m]!,
+        announced: this.mAnn[m] === 1,
+        duplicate: (this.frozenUntil.get(m) ?? 0) > 0,
+        lastSeen: this.mLast[m]!,
       });
+    }
     return rows.sort((a, b) => a.vni - b.vni || (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
   }
 
@@ -487,13 +650,12 @@ export class Learner {
   }
 
   /**
-   * The MAC is seen at `vtep`, where we do not announce it: a new MAC, a move, or a MAC coming
-   * back after the fabric's route won.
+   * The MAC is seen at `vtep`, where we do not announce it: a new MAC (slot `m` undefined), a
+   * move, or a MAC coming back after the fabric's route won.
    */
   private place(
     svc: Service,
-    key: string,
-    e: MacEntry | undefined,
+    m: number | undefined,
     vtep: string,
     mac: string,
     ip: string | null,
@@ -505,9 +667,10 @@ export class Learner {
       this.blockSticky(svc, vtep, mac, now, out); // RFC 7432 §15.2: sticky MACs never move
       return;
     }
-    const seen = Math.max(e?.seenSeq ?? 0, r?.seq ?? 0);
+    const seen = Math.max(m === undefined ? 0 : this.mSeen[m]!, r?.seq ?? 0);
+    const at = m === undefined ? undefined : this.vtepOf(m);
     // Where the current best route puts the MAC: ours if announced, else the fabric's.
-    const current = e !== undefined && e.announced ? e.vtep : r?.vtep;
+    const current = m !== undefined && this.mAnn[m] === 1 ? at : r?.vtep;
     let seq: number;
     let move = false;
     if (current === undefined) seq = seen;
@@ -517,107 +680,121 @@ export class Learner {
       seq = seen + 1; // RFC 7432 §15.1: a move; sequence = highest seen + 1
       move = true;
     }
-    const moved = e === undefined || e.vtep !== vtep;
-    if (moved && !this.admitMac(svc, vtep, mac, now, out)) return;
+    if (at !== vtep && !this.admitMac(svc, vtep, mac, m === undefined, now, out)) return;
     if (!this.takeToken(vtep, now, svc.vni, mac, out)) return;
-    let old: LearnAction[] = [];
-    if (e === undefined) {
-      e = {
-        svc,
-        mac,
-        vtep,
-        seq,
-        seenSeq: seq,
-        announced: false,
-        ips: new Set(),
-        lastSeen: now,
-        queued: now,
-        moves: [],
-        frozenUntil: 0,
-      };
-      this.macs.set(key, e);
+    let old: LearnAction[] | undefined;
+    if (m === undefined) {
+      m = this.allocMac();
+      this.mMac[m] = mac;
+      this.mSvc[m] = svc.idx;
+      this.mVtep[m] = this.vtepId(vtep);
+      this.mSeq[m] = seq;
+      this.mSeen[m] = seq;
+      this.mAnn[m] = 0;
+      this.mLast[m] = now;
+      this.mQueued[m] = now;
+      this.mIp[m] = NIL;
+      this.mq.push(m);
+      svc.macs.set(mac, m);
       this.count(vtep, svc.vni, 1);
       this.stats.learned++;
     } else {
-      if (move && this.recordMove(key, e, now, out)) return; // now a duplicate: the change is not announced
-      if (e.announced) {
+      if (move && this.recordMove(m, now, out)) return; // now a duplicate: the change is not announced
+      if (this.mAnn[m] === 1) {
         old = [];
-        this.withdrawAll(e, old);
+        this.withdrawAll(m, old);
       }
       // The MAC's IP bindings move with it: its MAC/IP routes follow at the new sequence.
-      if (e.vtep !== vtep) {
-        this.count(e.vtep, svc.vni, -1);
+      if (at !== vtep) {
+        this.count(at!, svc.vni, -1);
         this.count(vtep, svc.vni, 1);
+        this.mVtep[m] = this.vtepId(vtep);
       }
-      e.vtep = vtep;
-      e.seq = seq;
-      if (seq > e.seenSeq) e.seenSeq = seq;
-      this.refresh(key, e, now, true);
+      this.mSeq[m] = seq;
+      if (seq > this.mSeen[m]!) this.mSeen[m] = seq;
+      this.refresh(m, now, true);
     }
     if (move) this.stats.moves++;
-    e.announced = true;
-    out.push({ type: "announce", ...this.routeKey(e, null), seq: e.seq, sticky: false });
-    for (const i of e.ips) out.push({ type: "announce", ...this.routeKey(e, i), seq: e.seq, sticky: false });
-    if (ip !== null) this.learnIp(e, ip, now, out, false);
-    out.push(...old); // make before break: the new location first, then the old routes go
+    this.mAnn[m] = 1;
+    out.push(this.announcement(m, null));
+    if (this.mIp[m] !== NIL) for (const i of this.ipsOf(m)) out.push(this.announcement(m, i));
+    if (ip !== null) this.learnIp(svc, m, ip, now, out, false);
+    if (old !== undefined) for (const a of old) out.push(a); // make before break: the new location first, then the old routes go
   }
 
-  /** Binds `ip` to the announced entry `e` (the MAC/IP route), or refreshes the binding. */
-  private learnIp(e: MacEntry, ip: string, now: number, out: LearnAction[], rate = true): void {
-    const key = `${e.svc.vni}/${ip}`;
-    const b = this.ips.get(key);
-    if (b !== undefined && b.owner === e) {
-      b.lastSeen = now;
-      if (now - b.queued >= AGE_GRANULARITY_MS) this.requeueIp(key, b, now);
+  /** Binds `ip` to the announced entry `m` (the MAC/IP route), or refreshes the binding. */
+  private learnIp(svc: Service, m: number, ip: string, now: number, out: LearnAction[], rate = true): void {
+    const key = ipKey(ip);
+    let b = svc.ips.get(key);
+    if (b !== undefined && this.bOwner[b] === m) {
+      if (now - this.bQueued[b]! >= AGE_GRANULARITY_MS) {
+        this.bQueued[b] = now;
+        this.bq.toTail(b);
+      }
       this.stats.refreshed++;
       return;
     }
-    if (this.maxIps > 0 && e.ips.size >= this.maxIps) {
+    if (this.maxIps > 0 && this.ipCount(m, this.maxIps) >= this.maxIps) {
+      const mac = this.mMac[m]!;
       this.stats.limitIps++;
-      this.throttled(`ips/${e.svc.vni}/${e.mac}`, now, out, {
+      this.throttled(`ips/${svc.vni}/${mac}`, now, out, {
         type: "event",
         event: "limit-ips",
-        vni: e.svc.vni,
-        vtep: e.vtep,
-        mac: e.mac,
+        vni: svc.vni,
+        vtep: this.vtepOf(m),
+        mac,
       });
       return;
     }
-    if (rate && !this.takeToken(e.vtep, now, e.svc.vni, e.mac, out)) return;
+    if (rate && !this.takeToken(this.vtepOf(m), now, svc.vni, this.mMac[m]!, out)) return;
     if (b !== undefined) {
-      // The IP moved to another MAC: its old MAC/IP route goes.
-      this.ips.delete(key);
-      b.owner.ips.delete(ip);
-      if (b.owner.announced) out.push({ type: "withdraw", ...this.routeKey(b.owner, ip) });
+      // The IP moved to another MAC: its old MAC/IP route goes; the binding's slot is reused.
+      const o = this.bOwner[b]!;
+      this.ringDel(o, b);
+      this.bq.unlink(b);
+      if (this.mAnn[o] === 1) out.push(this.withdrawal(o, ip));
       this.stats.ipMoves++;
+    } else {
+      b = this.allocIp();
+      this.bKey[b] = key;
+      svc.ips.set(key, b);
     }
-    this.ips.set(key, { owner: e, ip, lastSeen: now, queued: now });
-    e.ips.add(ip);
+    this.bOwner[b] = m;
+    this.bQueued[b] = now;
+    this.bq.push(b);
+    this.ringAdd(m, b);
     this.stats.learnedIps++;
-    out.push({ type: "announce", ...this.routeKey(e, ip), seq: e.seq, sticky: false });
+    out.push(this.announcement(m, ip));
   }
 
   /**
    * RFC 7432 §15.1 duplicate detection: more than max-moves moves within move-window-seconds
    * freeze the MAC for freeze-seconds. True when this move made it a duplicate.
    */
-  private recordMove(key: string, e: MacEntry, now: number, out: LearnAction[]): boolean {
+  private recordMove(m: number, now: number, out: LearnAction[]): boolean {
     const from = now - this.cfg.moveWindowSeconds * 1000;
+    let moves = this.moves.get(m);
+    if (moves === undefined) {
+      moves = [];
+      this.moves.set(m, moves);
+    }
     let i = 0;
-    while (i < e.moves.length && e.moves[i]! <= from) i++;
-    if (i > 0) e.moves.splice(0, i);
-    e.moves.push(now);
-    if (e.moves.length <= this.cfg.maxMoves) return false;
-    e.frozenUntil = now + this.cfg.freezeSeconds * 1000;
+    while (i < moves.length && moves[i]! <= from) i++;
+    if (i > 0) moves.splice(0, i);
+    moves.push(now);
+    if (moves.length <= this.cfg.maxMoves) return false;
+    const svc = this.svcs[this.mSvc[m]!]!;
+    const key = `${svc.vni}/${this.mMac[m]}`;
+    this.frozenUntil.set(m, now + this.cfg.freezeSeconds * 1000);
     this.frozen.delete(key);
-    this.frozen.set(key, e);
+    this.frozen.set(key, m);
     this.stats.duplicates++;
-    out.push({ type: "event", event: "duplicate", vni: e.svc.vni, vtep: e.vtep, mac: e.mac });
+    out.push({ type: "event", event: "duplicate", vni: svc.vni, vtep: this.vtepOf(m), mac: this.mMac[m]! });
     return true;
   }
 
   /** The per-VTEP and per-VNI MAC limits for a MAC arriving at `vtep`. */
-  private admitMac(svc: Service, vtep: string, mac: string, now: number, out: LearnAction[]): boolean {
+  private admitMac(svc: Service, vtep: string, mac: string, isNew: boolean, now: number, out: LearnAction[]): boolean {
     const maxV = this.cfg.maxMacsPerVtep;
     if (maxV > 0 && (this.perVtep.get(vtep) ?? 0) >= maxV) {
       this.stats.limitVtep++;
@@ -626,7 +803,7 @@ export class Learner {
     }
     const maxN = this.cfg.maxMacsPerVni;
     // A MAC already in this VNI (moving between VTEPs) does not add to the VNI's count.
-    if (maxN > 0 && !this.macs.has(`${svc.vni}/${mac}`) && (this.perVni.get(svc.vni) ?? 0) >= maxN) {
+    if (maxN > 0 && isNew && (this.perVni.get(svc.vni) ?? 0) >= maxN) {
       this.stats.limitVni++;
       this.throttled(`vni/${svc.vni}`, now, out, { type: "event", event: "limit-vni", vni: svc.vni, vtep, mac });
       return false;
@@ -674,41 +851,181 @@ export class Learner {
     this.perVni.set(vni, (this.perVni.get(vni) ?? 0) + d);
   }
 
+  /** Frozen-until time of MAC slot `m` (0: not a duplicate). */
+  private until(m: number): number {
+    return this.frozenUntil.size === 0 ? 0 : (this.frozenUntil.get(m) ?? 0);
+  }
+
   /** Moves the last-seen time; re-queues when the entry is a granule old (or when forced). */
-  private refresh(key: string, e: MacEntry, now: number, force = false): void {
-    e.lastSeen = now;
-    if (!force && now - e.queued < AGE_GRANULARITY_MS) return;
-    this.macs.delete(key);
-    e.queued = now;
-    this.macs.set(key, e);
+  private refresh(m: number, now: number, force = false): void {
+    this.mLast[m] = now;
+    if (!force && now - this.mQueued[m]! < AGE_GRANULARITY_MS) return;
+    this.mQueued[m] = now;
+    this.mq.toTail(m);
   }
 
-  private requeueIp(key: string, b: IpBinding, now: number): void {
-    this.ips.delete(key);
-    b.queued = now;
-    this.ips.set(key, b);
+  private remove(m: number): void {
+    const svc = this.svcs[this.mSvc[m]!]!;
+    const mac = this.mMac[m]!;
+    const vtep = this.vtepOf(m);
+    svc.macs.delete(mac);
+    this.mq.unlink(m);
+    for (let b = this.mIp[m]!; b !== NIL; b = this.mIp[m]!) this.dropIp(svc, b, m);
+    this.count(vtep, svc.vni, -1);
+    this.moves.delete(m);
+    const until = this.frozenUntil.get(m);
+    if (until !== undefined) {
+      // Still queued for release (a clock that went back): the release event names this entry.
+      this.frozenUntil.delete(m);
+      this.frozen.set(`${svc.vni}/${mac}`, { until, vni: svc.vni, vtep, mac });
+    }
+    this.mMac[m] = "";
+    this.mq.release(m);
   }
 
-  private remove(key: string, e: MacEntry): void {
-    this.macs.delete(key);
-    for (const i of e.ips) this.ips.delete(`${e.svc.vni}/${i}`);
-    e.ips.clear();
-    this.count(e.vtep, e.svc.vni, -1);
+  /** Unbinds binding `b` of MAC slot `m` and frees its slot. */
+  private dropIp(svc: Service, b: number, m: number): void {
+    svc.ips.delete(this.bKey[b]!);
+    this.bq.unlink(b);
+    this.ringDel(m, b);
+    this.bKey[b] = 0;
+    this.bq.release(b);
   }
 
-  private routeKey(e: MacEntry, ip: string | null): RouteKey {
-    return { service: e.svc.name, evi: e.svc.evi, vni: e.svc.vni, vtep: e.vtep, mac: e.mac, ip };
+  private allocMac(): number {
+    const m = this.mq.alloc();
+    const cap = this.mSvc.length;
+    if (m === cap) {
+      const n = cap * 2;
+      this.mSvc = growI32(this.mSvc, n);
+      this.mVtep = growI32(this.mVtep, n);
+      this.mSeq = growF64(this.mSeq, n);
+      this.mSeen = growF64(this.mSeen, n);
+      const ann = new Uint8Array(n);
+      ann.set(this.mAnn);
+      this.mAnn = ann;
+      this.mLast = growF64(this.mLast, n);
+      this.mQueued = growF64(this.mQueued, n);
+      this.mIp = growI32(this.mIp, n);
+    }
+    if (m === this.mMac.length) this.mMac.push("");
+    return m;
   }
 
-  private announceAll(e: MacEntry, out: LearnAction[]): void {
-    out.push({ type: "announce", ...this.routeKey(e, null), seq: e.seq, sticky: false });
-    for (const ip of [...e.ips].sort())
-      out.push({ type: "announce", ...this.routeKey(e, ip), seq: e.seq, sticky: false });
+  private allocIp(): number {
+    const b = this.bq.alloc();
+    const cap = this.bOwner.length;
+    if (b === cap) {
+      const n = cap * 2;
+      this.bOwner = growI32(this.bOwner, n);
+      this.bQueued = growF64(this.bQueued, n);
+      this.bOPrev = growI32(this.bOPrev, n);
+      this.bONext = growI32(this.bONext, n);
+    }
+    if (b === this.bKey.length) this.bKey.push(0);
+    return b;
+  }
+
+  private vtepId(vtep: string): number {
+    let i = this.vtepIds.get(vtep);
+    if (i === undefined) {
+      i = this.vtepNames.length;
+      this.vtepNames.push(vtep);
+      this.vtepIds.set(vtep, i);
+    }
+    return i;
+  }
+
+  private vtepOf(m: number): string {
+    return this.vtepNames[this.mVtep[m]!]!;
+  }
+
+  /** Appends binding `b` to the ring of MAC slot `m` (kept in binding order). */
+  private ringAdd(m: number, b: number): void {
+    const h = this.mIp[m]!;
+    if (h === NIL) {
+      this.mIp[m] = b;
+      this.bOPrev[b] = b;
+      this.bONext[b] = b;
+    } else {
+      const t = this.bOPrev[h]!;
+      this.bONext[t] = b;
+      this.bOPrev[b] = t;
+      this.bONext[b] = h;
+      this.bOPrev[h] = b;
+    }
+  }
+
+  private ringDel(m: number, b: number): void {
+    const n = this.bONext[b]!;
+    if (n === b) {
+      this.mIp[m] = NIL;
+      return;
+    }
+    const p = this.bOPrev[b]!;
+    this.bONext[p] = n;
+    this.bOPrev[n] = p;
+    if (this.mIp[m] === b) this.mIp[m] = n;
+  }
+
+  /** IPs bound to MAC slot `m`, in binding order. */
+  private ipsOf(m: number): string[] {
+    const ips: string[] = [];
+    const h = this.mIp[m]!;
+    if (h !== NIL)
+      for (let b = h; ;) {
+        ips.push(ipText(this.bKey[b]!));
+        b = this.bONext[b]!;
+        if (b === h) break;
+      }
+    return ips;
+  }
+
+  /** Number of IPs bound to MAC slot `m`, counted up to `max`. */
+  private ipCount(m: number, max: number): number {
+    const h = this.mIp[m]!;
+    if (h === NIL) return 0;
+    let n = 1;
+    for (let b = this.bONext[h]!; b !== h && n < max; b = this.bONext[b]!) n++;
+    return n;
+  }
+
+  private announcement(m: number, ip: string | null): LearnAction {
+    const svc = this.svcs[this.mSvc[m]!]!;
+    return {
+      type: "announce",
+      service: svc.name,
+      evi: svc.evi,
+      vni: svc.vni,
+      vtep: this.vtepOf(m),
+      mac: this.mMac[m]!,
+      ip,
+      seq: this.mSeq[m]!,
+      sticky: false,
+    };
+  }
+
+  private withdrawal(m: number, ip: string | null): LearnAction {
+    const svc = this.svcs[this.mSvc[m]!]!;
+    return {
+      type: "withdraw",
+      service: svc.name,
+      evi: svc.evi,
+      vni: svc.vni,
+      vtep: this.vtepOf(m),
+      mac: this.mMac[m]!,
+      ip,
+    };
+  }
+
+  private announceAll(m: number, out: LearnAction[]): void {
+    out.push(this.announcement(m, null));
+    for (const ip of this.ipsOf(m).sort()) out.push(this.announcement(m, ip));
   }
 
   /** MAC/IP routes first, then the MAC route. */
-  private withdrawAll(e: MacEntry, out: LearnAction[]): void {
-    for (const ip of [...e.ips].sort()) out.push({ type: "withdraw", ...this.routeKey(e, ip) });
-    out.push({ type: "withdraw", ...this.routeKey(e, null) });
+  private withdrawAll(m: number, out: LearnAction[]): void {
+    for (const ip of this.ipsOf(m).sort()) out.push(this.withdrawal(m, ip));
+    out.push(this.withdrawal(m, null));
   }
 }

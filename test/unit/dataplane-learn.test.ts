@@ -349,6 +349,69 @@ describe("limits against abuse", () => {
   });
 });
 
+describe("storage (slots, IP keys, a clock that goes back)", () => {
+  test("IPv4, IPv6 and non-canonical IP text are distinct bindings; a moving MAC's IPs follow in binding order", () => {
+    const { l } = setup();
+    l.frame(fr(A, M1, "198.51.100.2"), 0);
+    l.frame(fr(A, M1, "2001:db8::1"), 0);
+    l.frame(fr(A, M1, "198.051.100.2"), 0); // not canonical: its own binding, reported as given
+    l.frame(fr(A, M1, "198.51.100.1"), 0);
+    assert.deepEqual(show(l.frame(fr(B, M2, "2001:db8::1"), S)), [
+      `+${B} ${M2} 0`,
+      `-${A} ${M1}/2001:db8::1`,
+      `+${B} ${M2}/2001:db8::1 0`,
+    ]);
+    assert.deepEqual(show(l.frame(fr(B, M1), 2 * S)), [
+      `+${B} ${M1} 1`,
+      `+${B} ${M1}/198.51.100.2 1`,
+      `+${B} ${M1}/198.051.100.2 1`,
+      `+${B} ${M1}/198.51.100.1 1`,
+      `-${A} ${M1}/198.051.100.2`,
+      `-${A} ${M1}/198.51.100.1`,
+      `-${A} ${M1}/198.51.100.2`,
+      `-${A} ${M1}`,
+    ]);
+    assert.deepEqual(l.table()[0]!.ips, ["198.051.100.2", "198.51.100.1", "198.51.100.2"]);
+  });
+
+  test("thousands of MACs: storage grows, and slots freed by ageing are reused", () => {
+    const { l } = setup();
+    const mac = (i: number) =>
+      `02:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
+    const ip = (i: number) => `10.0.${i >> 8}.${i & 255}`;
+    for (let i = 0; i < 1500; i++) l.frame(fr(i % 2 ? A : B, mac(i), ip(i)), 0);
+    assert.equal(l.tick(301 * S).length, 3000);
+    // new MACs take the freed slots; their IPs are new bindings (the old ones aged with their MACs)
+    for (let i = 0; i < 1500; i++) l.frame(fr(A, mac(i + 5000), ip(i)), 302 * S);
+    for (let i = 0; i < 500; i++) l.frame(fr(A, mac(i + 5000), ip(i + 2000)), 302 * S);
+    const t = l.table();
+    assert.equal(t.length, 1500);
+    assert.deepEqual(t[0]!.ips, [ip(0), ip(2000)].sort());
+    assert.deepEqual(t[1499]!.ips, [ip(1499)]);
+    assert.equal(l.nextDeadline(), 603 * S);
+    assert.equal(l.counters().learnedIps, 3500);
+    assert.equal(l.counters().ipMoves, 0);
+  });
+
+  test("a clock that went back: a frozen MAC aged out before its release is still released", () => {
+    const { l } = setup({ maxMoves: 1 });
+    for (const v of [A, B, A]) l.frame(fr(v, M2), 1000 * S); // duplicate, frozen until 1600 s
+    for (const v of [A, B, A]) l.frame(fr(v, M1, "198.51.100.1"), 100 * S); // until 700 s, released after M2
+    assert.deepEqual(show(l.tick(1400 * S)), [`-${B} ${M1}/198.51.100.1`, `-${B} ${M1}`]); // M2 is requeued
+    assert.deepEqual(show(l.frame(fr(A, M1), 1401 * S)), [`+${A} ${M1} 0`]); // a new entry, not frozen
+    assert.deepEqual(
+      l.table().map((b) => [b.mac, b.duplicate]),
+      [
+        [M1, false],
+        [M2, true],
+      ],
+    );
+    assert.equal(l.nextDeadline(), 1600 * S);
+    assert.deepEqual(show(l.tick(1600 * S)), [`!duplicate-released ${M2}`, `!duplicate-released ${M1}`]);
+    assert.deepEqual(show(l.frame(fr(B, M1), 1601 * S)), [`+${B} ${M1} 1`, `-${A} ${M1}`]);
+  });
+});
+
 test("two learners fed the same frames and fabric produce identical actions", () => {
   const f1 = new FakeFabric();
   const f2 = new FakeFabric();

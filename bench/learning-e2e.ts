@@ -1,0 +1,201 @@
+// Benchmark: data-plane learning end to end (issue 5, acceptance 7 a–c), in network namespaces
+// (run as root):  npm run build && node dist/bench/learning-e2e.js
+//
+// Two namespaces joined by a veth pair: "vt" (192.0.2.1) holds bench/learning-peer.ts — a static
+// VTEP sending VXLAN-carried ARP requests and the BGP peer receiving the proxy's routes, one
+// process and one clock, pinned to core 0; "px" (192.0.2.2) runs `evpn-proxy run` as shipped
+// (log level warn, include-ip false: one MAC route per ARP, since the ARP senders' IPs come
+// from one /24), pinned to core 1.
+//   (a) latency: 5,000 new MACs at 1,000/s; from the datagram sent to the route received;
+//   (b) burst:   100,000 new MACs offered at 200,000 datagrams/s; share that became routes, time
+//                from the first datagram to the last route;
+//   (c) ingest:  200,000 datagrams/s for 5 s, 99 % of them ARP of known MACs (those of (b)),
+//                1 % new; loss = the kernel's drop count of the proxy's VXLAN socket
+//                (/proc/net/udp "drops") / datagrams sent, and new MACs that became routes.
+// Also: the proxy's RSS growth per learned MAC after (b) (its whole process: learning engine,
+// RIB, Adj-RIB-Out towards the one peer).
+//   BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE, BENCH_INGEST_SECONDS override the sizes.
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { proxyArgv } from "../lab/seed.js";
+import { Lab, sleep } from "../test/helpers/lab.js";
+
+const LATENCY_MACS = Number(process.env["BENCH_LATENCY_MACS"] ?? 5000);
+const BURST_MACS = Number(process.env["BENCH_BURST_MACS"] ?? 100_000);
+const RATE = Number(process.env["BENCH_RATE"] ?? 200_000);
+const INGEST_SECONDS = Number(process.env["BENCH_INGEST_SECONDS"] ?? 5);
+const VT = "192.0.2.1";
+const PX = "192.0.2.2";
+const VNI = 10;
+const PEER = new URL("./learning-peer.js", import.meta.url).pathname;
+
+const CONFIG = `router-id: ${PX}
+local-as: 65000
+neighbors:
+  - address: ${VT}
+    peer-as: 65000
+    connect-retry: 1
+services:
+  - name: vni${VNI}
+    evi: ${VNI}
+    vni: ${VNI}
+    static-vteps:
+      - address: ${VT}
+learning:
+  vxlan-listen: ${PX}
+  include-ip: false
+  max-macs-per-vtep: 1000000
+  max-macs-per-vni: 10000000
+  max-learn-rate: 1000000
+`;
+
+type Event = Record<string, unknown>;
+
+class Peer {
+  readonly child: ChildProcess;
+  private events: Event[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(ns: string) {
+    const args = JSON.stringify({ local: VT, proxy: PX, as: 65000, vni: VNI });
+    this.child = spawn("ip", ["netns", "exec", ns, "taskset", "-c", "0", process.execPath, PEER, args], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    createInterface({ input: this.child.stdout! }).on("line", (l) => {
+      this.events.push(JSON.parse(l) as Event);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  /** The next event named `name` (consumed), failing on an error event. */
+  async event(name: string, timeoutMs = 120_000): Promise<Event> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.events.findIndex((x) => x["event"] === name);
+      if (i >= 0) return this.events.splice(i, 1)[0]!;
+      const bad = this.events.find((x) => x["event"] === "error" || x["event"] === "notification");
+      if (bad) throw new Error(`peer: ${JSON.stringify(bad)}`);
+      if (Date.now() > end) throw new Error(`peer: no ${name} within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+  async run(cmd: object): Promise<{ sent: Event; result: Event }> {
+    this.child.stdin!.write(`${JSON.stringify({ cmd: "run", ...cmd })}\n`);
+    const sent = await this.event("sent");
+    return { sent, result: await this.event("result") };
+  }
+  stop(): void {
+    this.child.stdin!.write(`${JSON.stringify({ cmd: "stop" })}\n`);
+    setTimeout(() => this.child.kill("SIGKILL"), 1000).unref();
+  }
+}
+
+/** Kernel drop count of the UDP socket bound to port 4789 in `ns` (/proc/net/udp, last column). */
+async function udpDrops(lab: Lab, ns: string): Promise<number> {
+  const out = (await lab.exec(ns, "cat", ["/proc/net/udp"])).stdout;
+  for (const l of out.split("\n").slice(1)) {
+    const f = l.trim().split(/\s+/);
+    if (f[1]?.endsWith(":12B5")) return Number(f[f.length - 1]);
+  }
+  throw new Error("no socket on port 4789 in /proc/net/udp");
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** The pid of the node process under `ip netns exec … taskset … node`. */
+function nodePid(pid: number): number {
+  for (let p = pid, depth = 0; depth < 4; depth++) {
+    if (readFileSync(`/proc/${p}/comm`, "utf8").trim() === "node") return p;
+    const children = readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim().split(/\s+/);
+    if (!children[0]) break;
+    p = Number(children[0]);
+  }
+  return pid;
+}
+
+const n = (x: unknown) => Math.round(Number(x)).toLocaleString("en-US");
+const ms = (x: unknown) => (x === null ? "-" : Number(x).toFixed(3));
+
+async function main(): Promise<void> {
+  const lab = await Lab.create("blrn");
+  let peer: Peer | undefined;
+  try {
+    const vt = await lab.ns("vt");
+    const px = await lab.ns("px");
+    await lab.link("vt", `${VT}/24`, "px", `${PX}/24`);
+    const cfg = join(lab.workDir, "evpn-proxy.yaml");
+    writeFileSync(cfg, CONFIG);
+    peer = new Peer(vt);
+    await peer.event("ready", 10_000);
+    const proxy = lab.spawn(px, "taskset", ["-c", "1", process.execPath, ...proxyArgv(cfg, "warn")], {
+      name: "evpn-proxy",
+    });
+    await peer.event("established", 30_000);
+    await sleep(1000);
+    const pid = nodePid(proxy.pid);
+    console.log(`node ${process.version}; peer + VTEP on core 0, evpn-proxy on core 1`);
+
+    // (a) latency when idle
+    const a = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000 });
+    console.log(
+      `(a) ${n(LATENCY_MACS)} new MACs at 1,000/s: ${n(a.result["received"])} routes; latency p50 ${ms(a.result["p50Ms"])} ms, p99 ${ms(a.result["p99Ms"])} ms, max ${ms(a.result["maxMs"])} ms`,
+    );
+
+    // (b) burst
+    await sleep(1000);
+    const rss0 = rssOf(pid);
+    const drops0 = await udpDrops(lab, px);
+    const bFirst = 1_000_000;
+    const b = await peer.run({ first: bFirst, count: BURST_MACS, rate: RATE });
+    const drops1 = await udpDrops(lab, px);
+    await sleep(1000);
+    const rss1 = rssOf(pid);
+    const got = Number(b.result["received"]);
+    console.log(
+      `(b) ${n(BURST_MACS)} new MACs offered at ${n(RATE)}/s (sent at ${n(b.sent["rate"])}/s in ${ms(b.sent["ms"])} ms): ` +
+        `${n(got)} routes (${((got / BURST_MACS) * 100).toFixed(2)} %), last after ${ms(b.result["lastMs"])} ms; ` +
+        `socket drops ${n(drops1 - drops0)}; p50 ${ms(b.result["p50Ms"])} ms, p99 ${ms(b.result["p99Ms"])} ms`,
+    );
+    console.log(`    evpn-proxy RSS +${n((rss1 - rss0) / Math.max(1, got))} bytes per learned MAC (whole process)`);
+
+    // (c) ingest of mostly known MACs
+    await sleep(1000);
+    const newMacs = Math.round((RATE * INGEST_SECONDS) / 100);
+    const drops2 = await udpDrops(lab, px);
+    const c = await peer.run({
+      first: 3_000_000,
+      count: newMacs,
+      rate: RATE,
+      known: [bFirst, bFirst + BURST_MACS],
+      ratio: 100,
+    });
+    const drops3 = await udpDrops(lab, px);
+    const sent = Number(c.sent["datagrams"]);
+    const lost = drops3 - drops2;
+    const cGot = Number(c.result["received"]);
+    console.log(
+      `(c) ${n(sent)} datagrams offered at ${n(RATE)}/s (sent at ${n(c.sent["rate"])}/s), 99 % known: socket drops ${n(lost)} ` +
+        `(${((lost / sent) * 100).toFixed(3)} %); new MACs ${n(cGot)} of ${n(newMacs)} became routes`,
+    );
+    console.log(
+      JSON.stringify({
+        a: a.result,
+        b: { ...b.sent, ...b.result, drops: drops1 - drops0 },
+        c: { ...c.sent, ...c.result, drops: lost },
+      }),
+    );
+    if (!proxy.running) throw new Error(`evpn-proxy exited: ${JSON.stringify(proxy.exitStatus)}`);
+  } finally {
+    peer?.stop();
+    const problems = await lab.teardown();
+    if (problems.length) console.error(problems);
+  }
+}
+
+await main();
