@@ -14,7 +14,8 @@
 //                (/proc/net/udp "drops") / datagrams sent, and new MACs that became routes.
 // Also: the proxy's RSS growth per learned MAC after (b) (its whole process: learning engine,
 // RIB, Adj-RIB-Out towards the one peer).
-//   BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE, BENCH_INGEST_SECONDS override the sizes.
+//   BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE, BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100)
+//   override the sizes.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +27,8 @@ const LATENCY_MACS = Number(process.env["BENCH_LATENCY_MACS"] ?? 5000);
 const BURST_MACS = Number(process.env["BENCH_BURST_MACS"] ?? 100_000);
 const RATE = Number(process.env["BENCH_RATE"] ?? 200_000);
 const INGEST_SECONDS = Number(process.env["BENCH_INGEST_SECONDS"] ?? 5);
+/** (c): one datagram in this many is a new MAC. */
+const NEW_EVERY = Number(process.env["BENCH_NEW_EVERY"] ?? 100);
 const VT = "192.0.2.1";
 const PX = "192.0.2.2";
 const VNI = 10;
@@ -166,14 +169,14 @@ async function main(): Promise<void> {
 
     // (c) ingest of mostly known MACs
     await sleep(1000);
-    const newMacs = Math.round((RATE * INGEST_SECONDS) / 100);
+    const newMacs = Math.max(1, Math.round((RATE * INGEST_SECONDS) / NEW_EVERY));
     const drops2 = await udpDrops(lab, px);
     const c = await peer.run({
       first: 3_000_000,
       count: newMacs,
       rate: RATE,
       known: [bFirst, bFirst + BURST_MACS],
-      ratio: 100,
+      ratio: NEW_EVERY,
     });
     const drops3 = await udpDrops(lab, px);
     const sent = Number(c.sent["datagrams"]);

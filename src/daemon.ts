@@ -88,6 +88,8 @@ export class Daemon {
   private learnedAttrs = new Map<string, OutAttrs>();
   /** Remote MAC changes waiting for the learning engine (handled outside inbound processing). */
   private remoteQueue: { vni: number; mac: string }[] = [];
+  /** EVPN VTEPs per VNI (see fabric.isEvpnVtep); null: to be rebuilt. */
+  private evpnVteps: Map<number, Set<string>> | null = null;
   private suppressed = new Set<string>();
   private unsubscribe: () => void = () => undefined;
   private syncQueued = false;
@@ -117,8 +119,13 @@ export class Daemon {
   /** What the learning engine asks of the fabric, answered from the RIB. */
   private readonly fabric: FabricView = {
     isEvpnVtep: (vni, vtep) => {
-      const s = this.config.services.find((x) => x.vni === vni);
-      return s !== undefined && this.tracker.vteps(s.routeTargets).has(vtep);
+      // Asked for every datagram: answered from a per-VNI cache, rebuilt after the tracker changed.
+      let byVni = this.evpnVteps;
+      if (!byVni) {
+        byVni = this.evpnVteps = new Map();
+        for (const s of this.config.services) byVni.set(s.vni, this.tracker.vteps(s.routeTargets));
+      }
+      return byVni.get(vni)?.has(vtep) === true;
     },
     remoteMac: (vni, mac) => {
       // RFC 7432 §15: the learned route with the highest sequence (absent community = 0) wins,
@@ -145,6 +152,7 @@ export class Daemon {
     const s = new Speaker(speakerOptions(this.config, this.log));
     this.unsubscribe = s.subscribe((changes) => {
       const dirty = this.tracker.apply(changes);
+      if (dirty) this.evpnVteps = null;
       if (this.learner) {
         const first = this.remoteQueue.length === 0;
         for (const c of changes)
@@ -342,6 +350,7 @@ export class Daemon {
   async reload(next: DaemonConfig): Promise<void> {
     const prev = this.config;
     this.config = next;
+    this.evpnVteps = null;
     // The learning engine is built for one configuration: after a change it starts afresh
     // (learned MACs are learned again from the next ARP/ND).
     const learningChanged =
@@ -354,6 +363,7 @@ export class Daemon {
       this.learnedAttrs.clear();
       if (learningChanged) this.learner = this.makeLearner(); // the old routes went with the old speaker
       this.tracker = new EvpnVtepTracker(next.localAs);
+      this.evpnVteps = null;
       this.speaker = this.makeSpeaker();
       await this.start();
       return;

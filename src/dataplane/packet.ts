@@ -292,8 +292,15 @@ function innerInto(out: LearnedFrame, b: Uint8Array, off: number, end: number, o
   else r = other(out, b, src, opts);
   if (r !== null) return r;
   out.vlan = vlan < 0 ? null : vlan;
-  out.innerSrcMac = out.mac !== null && out.kind === "other" ? out.mac : formatMac(b, src);
+  // The binding's MAC is usually the frame's source (ARP sender hardware address at p + 8): one string.
+  const same = out.mac !== null && (out.kind === "other" || (type === ETH_ARP && sameBytes(b, src, p + 8, 6)));
+  out.innerSrcMac = same ? out.mac! : formatMac(b, src);
   return null;
+}
+
+function sameBytes(b: Uint8Array, x: number, y: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[x + i] !== b[y + i]) return false;
+  return true;
 }
 
 function other(out: LearnedFrame, b: Uint8Array, src: number, opts: DecodeOptions): SkipReason | null {
