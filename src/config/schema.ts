@@ -284,9 +284,7 @@ export const LearningSchema = mapping(
       .describe("Address on which to receive VXLAN packets for data-plane learning (UDP port 4789)."),
     "include-ip": bool()
       .default(true)
-      .describe(
-        "Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (UDP port 4789).",
-      ),
+      .describe("Announce learned MACs with their IP address (MAC/IP routes), from ARP and ND (UDP port 4789)."),
     "capture-interfaces": list(
       z
         .string({ error: expected("an interface name") })
