@@ -20,7 +20,7 @@ import { CaptureSource } from "./dataplane/capture-source.js";
 import { VxlanUdpSource } from "./dataplane/udp-source.js";
 import type { ProxyLearning } from "./config/load.js";
 import type { Logger } from "./log.js";
-import { AttrsCache, plan, proxyMarker, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
+import { AttrsCache, BASE_ATTRIBUTES, plan, proxyMarker, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
 import { EvpnVtepTracker } from "./proxy/vteps.js";
 
 /** The daemon's view of the validated configuration (src/config produces it). */
@@ -282,9 +282,7 @@ export class Daemon {
     const s = this.config.services.find((x) => x.name === service);
     if (!s) return undefined;
     const attributes: PathAttribute[] = [
-      { kind: "origin", origin: 0 },
-      { kind: "as-path", segments: [] },
-      { kind: "local-pref", localPref: 100 },
+      ...BASE_ATTRIBUTES,
       {
         kind: "ext-communities",
         communities: [

@@ -65,7 +65,8 @@ export function staticVtepRd(vtep: string, evi: number, localAs: number): string
   return vtep.includes(":") ? `${localAs}:${evi}` : `${vtep}:${evi}`;
 }
 
-const BASE: readonly PathAttribute[] = [
+/** ORIGIN, AS_PATH and LOCAL_PREF of every proxied route. */
+export const BASE_ATTRIBUTES: readonly PathAttribute[] = [
   { kind: "origin", origin: 0 }, // ORIGIN IGP
   { kind: "as-path", segments: [] },
   { kind: "local-pref", localPref: 100 }, // RFC 4271 §5.1.5; the speaker drops it towards eBGP peers
@@ -106,7 +107,7 @@ export function plan(
       // RFC 7432 §11.1, RFC 8365 §5.1.3: IMET with the static VTEP as originator, next hop and
       // ingress-replication endpoint (RFC 6514 §5 PMSI type 6), the VNI in the label field.
       const imet = cache.get(v.address, [
-        ...BASE,
+        ...BASE_ATTRIBUTES,
         { kind: "ext-communities", communities: [...rts, encapsulation()] },
         { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: s.vni, endpoint: v.address },
         { kind: "large-communities", communities: [marker] },
@@ -115,7 +116,7 @@ export function plan(
       if (v.macs.length === 0) continue;
       // RFC 7432 §15.2: a configured MAC is static: MAC mobility with the sticky flag.
       const mac = cache.get(v.address, [
-        ...BASE,
+        ...BASE_ATTRIBUTES,
         { kind: "ext-communities", communities: [...rts, encapsulation(), macMobility(0, true)] },
         { kind: "large-communities", communities: [marker] },
       ]);
