@@ -6,21 +6,14 @@
 import type { OutAttrs } from "./bgp/adj-rib-out.js";
 import { evpnRouteKey, sameEvpnRoute } from "./bgp/route-key.js";
 import { type NeighborConfig, Speaker, type SpeakerOptions } from "./bgp/speaker.js";
-import {
-  type EvpnRoute,
-  encapsulation,
-  macIpRoute,
-  macMobility,
-  type PathAttribute,
-  routeTarget,
-} from "./codec/index.js";
+import { type EvpnRoute, macIpRoute, macMobility } from "./codec/index.js";
 import { type FabricView, type LearnAction, Learner } from "./dataplane/learn.js";
 import type { LearnedFrame } from "./dataplane/packet.js";
 import { CaptureSource } from "./dataplane/capture-source.js";
 import { VxlanUdpSource } from "./dataplane/udp-source.js";
 import type { ProxyLearning } from "./config/load.js";
 import type { Logger } from "./log.js";
-import { AttrsCache, BASE_ATTRIBUTES, plan, proxyMarker, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
+import { AttrsCache, macRouteAttributes, plan, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
 import { EvpnVtepTracker } from "./proxy/vteps.js";
 
 /** The daemon's view of the validated configuration (src/config produces it). */
@@ -281,18 +274,8 @@ export class Daemon {
     if (attrs) return attrs;
     const s = this.config.services.find((x) => x.name === service);
     if (!s) return undefined;
-    const attributes: PathAttribute[] = [
-      ...BASE_ATTRIBUTES,
-      {
-        kind: "ext-communities",
-        communities: [
-          ...s.routeTargets.map(routeTarget),
-          encapsulation(),
-          ...(seq > 0 || sticky ? [macMobility(seq, sticky)] : []),
-        ],
-      },
-      { kind: "large-communities", communities: [proxyMarker(this.config.localAs)] },
-    ];
+    const mobility = seq > 0 || sticky ? macMobility(seq, sticky) : null; // left out at 0: a plain first announcement
+    const attributes = macRouteAttributes(this.config.localAs, s.routeTargets, mobility);
     this.learnedAttrs.set(key, (attrs = { nextHop: vtep, attributes }));
     return attrs;
   }

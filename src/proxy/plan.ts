@@ -72,6 +72,25 @@ export const BASE_ATTRIBUTES: readonly PathAttribute[] = [
   { kind: "local-pref", localPref: 100 }, // RFC 4271 §5.1.5; the speaker drops it towards eBGP peers
 ];
 
+/**
+ * Attributes of a proxied type 2 route (configured or learned): route targets, VXLAN
+ * encapsulation (RFC 8365 §5.1.3), the MAC mobility community when given (RFC 7432 §15), the
+ * proxy marker.
+ */
+export function macRouteAttributes(
+  localAs: number,
+  routeTargets: readonly string[],
+  mobility: ExtCommunity | null,
+): PathAttribute[] {
+  const ext = [...routeTargets.map(routeTarget), encapsulation()];
+  if (mobility) ext.push(mobility);
+  return [
+    ...BASE_ATTRIBUTES,
+    { kind: "ext-communities", communities: ext },
+    { kind: "large-communities", communities: [proxyMarker(localAs)] },
+  ];
+}
+
 /** Keeps one attribute object per distinct content, so that unchanged routes are not re-sent. */
 export class AttrsCache {
   private readonly byText = new Map<string, OutAttrs>();
@@ -115,11 +134,7 @@ export function plan(
       groups.push({ attrs: imet, routes: [{ routeType: 3, rd, ethernetTag: 0, originator: v.address }] });
       if (v.macs.length === 0) continue;
       // RFC 7432 §15.2: a configured MAC is static: MAC mobility with the sticky flag.
-      const mac = cache.get(v.address, [
-        ...BASE_ATTRIBUTES,
-        { kind: "ext-communities", communities: [...rts, encapsulation(), macMobility(0, true)] },
-        { kind: "large-communities", communities: [marker] },
-      ]);
+      const mac = cache.get(v.address, macRouteAttributes(input.localAs, s.routeTargets, macMobility(0, true)));
       groups.push({
         attrs: mac,
         routes: v.macs.map((m) => macIpRoute({ rd, mac: m.mac, ...(m.ip ? { ip: m.ip } : {}), label1: s.vni })),
