@@ -200,7 +200,12 @@ export class Daemon {
       this.source = new VxlanUdpSource({ address: l.vxlanListen, anyFrame: l.anyFrame }, onFrame);
       await this.source.start();
       this.log.info(
-        { address: l.vxlanListen, port: this.source.port, receiveBuffer: this.source.receiveBufferBytes },
+        {
+          address: l.vxlanListen,
+          port: this.source.port,
+          receiver: this.source.receiver,
+          receiveBuffer: this.source.receiveBufferBytes,
+        },
         "learning from VXLAN datagrams",
       );
     }

@@ -3,8 +3,14 @@
 // their hosts; no capture privileges are needed. Each datagram is decoded in place into one
 // reused frame object (no allocation per datagram unless something is learned); garbage is
 // counted, never thrown.
+//
+// Two receivers: the native addon native/vxlan_recv.c (recvmmsg(2) into memory shared with
+// JavaScript, one callback per batch of up to 64 datagrams, no allocation per datagram; built by
+// `npm ci`), and Node's dgram socket (a Buffer and an address object per datagram) where the
+// addon is not built. EVPN_PROXY_VXLAN_RECEIVER=dgram|native chooses one explicitly.
 
 import dgram from "node:dgram";
+import { createRequire } from "node:module";
 import {
   decodeVxlanInto,
   type DecodeOptions,
@@ -20,8 +26,63 @@ export interface UdpSourceOptions {
   port?: number;
   /** Also learn the source MAC of frames that are neither ARP nor ND (learning.any-frame). */
   anyFrame?: boolean;
-  /** SO_RCVBUF to ask for (default RECEIVE_BUFFER_BYTES); the kernel caps it at net.core.rmem_max. */
+  /**
+   * SO_RCVBUF to ask for (default RECEIVE_BUFFER_BYTES). dgram: capped by net.core.rmem_max; native:
+   * also set with SO_RCVBUFFORCE, which a process with CAP_NET_ADMIN may set beyond that cap.
+   */
   receiveBufferBytes?: number;
+  /** "auto" (default): native when built, else dgram; or EVPN_PROXY_VXLAN_RECEIVER. */
+  receiver?: ReceiverChoice;
+}
+
+export type ReceiverChoice = "auto" | "native" | "dgram";
+export type Receiver = "native" | "dgram";
+
+/** Bytes per datagram slot: ARP and ND fit; longer datagrams are cut here (and skipped as truncated). */
+const SLOT = 2048;
+const BATCH = 64;
+/** Cached text forms of outer source addresses, dropped wholesale past this size (spoofed floods). */
+const MAX_CACHED_SOURCES = 65536;
+
+interface NativeSocket {
+  readonly handle: unknown;
+}
+interface NativeVxlan {
+  open(
+    address: string,
+    port: number,
+    rcvbuf: number,
+    data: Uint8Array,
+    meta: Int32Array,
+    addr: Uint8Array,
+    stats: Uint32Array,
+    slot: number,
+    onBatch: (n: number) => void,
+  ): NativeSocket;
+  close(s: NativeSocket): void;
+  port(s: NativeSocket): number;
+  receiveBuffer(s: NativeSocket): number;
+  formatAddress(bytes: Uint8Array, offset: number, family: number): string;
+}
+
+let nativeModule: NativeVxlan | Error | undefined;
+
+/** The native receiver, or the reason it cannot be loaded (not built, not Linux). */
+export function nativeReceiver(): NativeVxlan | Error {
+  if (nativeModule === undefined) {
+    const path = new URL("../../../native/build/Release/vxlan_recv.node", import.meta.url).pathname;
+    try {
+      nativeModule = createRequire(import.meta.url)(path) as NativeVxlan;
+    } catch (e) {
+      nativeModule = new Error(`native VXLAN receiver not loaded from ${path}: ${(e as Error).message}`);
+    }
+  }
+  return nativeModule;
+}
+
+function receiverChoice(opt: ReceiverChoice | undefined): ReceiverChoice {
+  const env = process.env["EVPN_PROXY_VXLAN_RECEIVER"];
+  return opt ?? (env === "native" || env === "dgram" ? env : "auto");
 }
 
 /**
@@ -34,6 +95,8 @@ export interface SourceCounters {
   datagrams: number;
   frames: number;
   skipped: Partial<Record<SkipReason, number>>;
+  /** Datagrams the kernel dropped because the receive buffer was full (native receiver only). */
+  kernelDrops?: number;
 }
 
 /**
@@ -43,8 +106,15 @@ export interface SourceCounters {
 export class VxlanUdpSource {
   readonly counters: SourceCounters = { datagrams: 0, frames: 0, skipped: {} };
   private socket: dgram.Socket | undefined;
+  private native: { mod: NativeVxlan; sock: NativeSocket } | undefined;
   private readonly frame = newLearnedFrame();
   private readonly decode: DecodeOptions;
+  private readonly data = new Uint8Array(BATCH * SLOT);
+  private readonly meta = new Int32Array(BATCH * 2);
+  private readonly addr = new Uint8Array(BATCH * 16);
+  private readonly stats = new Uint32Array(4);
+  private readonly v4Text = new Map<number, string>();
+  private readonly v6Text = new Map<number, { bytes: Uint8Array; text: string }>();
 
   constructor(
     private readonly opts: UdpSourceOptions,
@@ -53,7 +123,33 @@ export class VxlanUdpSource {
     this.decode = { anyFrame: opts.anyFrame === true };
   }
 
+  /** Which receiver `start` opened. */
+  get receiver(): Receiver | undefined {
+    return this.native ? "native" : this.socket ? "dgram" : undefined;
+  }
+
   async start(): Promise<void> {
+    const choice = receiverChoice(this.opts.receiver);
+    if (choice !== "dgram") {
+      const mod = nativeReceiver();
+      if (mod instanceof Error) {
+        if (choice === "native") throw mod;
+      } else {
+        const sock = mod.open(
+          this.opts.address,
+          this.opts.port ?? VXLAN_PORT,
+          this.opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES,
+          this.data,
+          this.meta,
+          this.addr,
+          this.stats,
+          SLOT,
+          (n) => this.batch(n),
+        );
+        this.native = { mod, sock };
+        return;
+      }
+    }
     const family = this.opts.address.includes(":") ? "udp6" : "udp4";
     const s = dgram.createSocket({
       type: family,
@@ -73,18 +169,63 @@ export class VxlanUdpSource {
 
   /** The socket's receive buffer as the kernel granted it (Linux reports twice the accounted size). */
   get receiveBufferBytes(): number | undefined {
+    if (this.native) return this.native.mod.receiveBuffer(this.native.sock);
     return this.socket?.getRecvBufferSize();
   }
 
   /** The bound port (useful with port 0). */
   get port(): number | undefined {
+    if (this.native) return this.native.mod.port(this.native.sock);
     return this.socket?.address().port;
+  }
+
+  /** Datagrams `n` of the native receiver's shared slots. */
+  private batch(n: number): void {
+    const { data, meta } = this;
+    this.counters.kernelDrops = this.stats[0];
+    for (let i = 0; i < n; i++) {
+      const off = i * SLOT;
+      const len = meta[i * 2]!;
+      this.datagramAt(data, off, off + (len > SLOT ? SLOT : len), this.sourceText(i, meta[i * 2 + 1]!));
+    }
+  }
+
+  /** Text form of slot i's source address, as Node's rinfo.address would give it. */
+  private sourceText(i: number, family: number): string {
+    const a = this.addr;
+    const o = i * 16;
+    if (family === 4) {
+      const key = ((a[o]! << 24) | (a[o + 1]! << 16) | (a[o + 2]! << 8) | a[o + 3]!) >>> 0;
+      let text = this.v4Text.get(key);
+      if (text === undefined) {
+        if (this.v4Text.size >= MAX_CACHED_SOURCES) this.v4Text.clear();
+        text = `${a[o]}.${a[o + 1]}.${a[o + 2]}.${a[o + 3]}`;
+        this.v4Text.set(key, text);
+      }
+      return text;
+    }
+    let h = 0x811c9dc5; // FNV-1a over the 16 address bytes
+    for (let k = o; k < o + 16; k++) h = Math.imul(h ^ a[k]!, 0x01000193);
+    const hit = this.v6Text.get(h);
+    if (hit !== undefined) {
+      let same = true;
+      for (let k = 0; k < 16; k++) if (hit.bytes[k] !== a[o + k]) same = false;
+      if (same) return hit.text;
+    }
+    const text = this.native!.mod.formatAddress(a, o, 6);
+    if (this.v6Text.size >= MAX_CACHED_SOURCES) this.v6Text.clear();
+    this.v6Text.set(h, { bytes: a.slice(o, o + 16), text });
+    return text;
   }
 
   /** One datagram from `from` (exposed for tests and for replaying a capture). */
   datagram(buf: Uint8Array, from: string): void {
+    this.datagramAt(buf, 0, buf.length, from);
+  }
+
+  private datagramAt(buf: Uint8Array, off: number, end: number, from: string): void {
     this.counters.datagrams++;
-    const skip = decodeVxlanInto(this.frame, buf, 0, buf.length, from, this.decode);
+    const skip = decodeVxlanInto(this.frame, buf, off, end, from, this.decode);
     if (skip !== null) {
       this.counters.skipped[skip] = (this.counters.skipped[skip] ?? 0) + 1;
       return;
@@ -94,6 +235,8 @@ export class VxlanUdpSource {
   }
 
   async stop(): Promise<void> {
+    if (this.native) this.native.mod.close(this.native.sock);
+    this.native = undefined;
     const s = this.socket;
     this.socket = undefined;
     if (s) await new Promise<void>((r) => s.close(() => r()));
