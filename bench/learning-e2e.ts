@@ -7,6 +7,9 @@
 // (log level warn, include-ip false: one MAC route per ARP, since the ARP senders' IPs come
 // from one /24), pinned to core 1.
 //   (a) latency: 5,000 new MACs at 1,000/s; from the datagram sent to the route received;
+//                after a warm-up of 1,000 new MACs at 1,000/s (reported on its own: the first
+//                MACs after start pay for the JIT compiling the learning path); and the floor:
+//                the same datagrams through bench/learning-floor.ts, a relay that does no work;
 //   (b) burst:   100,000 new MACs offered at 200,000 datagrams/s; share that became routes, time
 //                from the first datagram to the last route;
 //   (c) ingest:  200,000 datagrams/s for 5 s, 99 % of them ARP of known MACs (those of (b)),
@@ -14,15 +17,18 @@
 //                (/proc/net/udp "drops") / datagrams sent, and new MACs that became routes.
 // Also: the proxy's RSS growth per learned MAC after (b) (its whole process: learning engine,
 // RIB, Adj-RIB-Out towards the one peer).
-//   BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE, BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100)
-//   override the sizes.
+//   BENCH_WARMUP_MACS (1000), BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE,
+//   BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100) override the sizes; EVPN_PROXY_VXLAN_RECEIVER
+//   (native|dgram) is passed on to the proxy.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { proxyArgv } from "../lab/seed.js";
+import { nativeReceiver } from "../src/dataplane/udp-source.js";
 import { Lab, sleep } from "../test/helpers/lab.js";
 
+const WARMUP_MACS = Number(process.env["BENCH_WARMUP_MACS"] ?? 1000);
 const LATENCY_MACS = Number(process.env["BENCH_LATENCY_MACS"] ?? 5000);
 const BURST_MACS = Number(process.env["BENCH_BURST_MACS"] ?? 100_000);
 const RATE = Number(process.env["BENCH_RATE"] ?? 200_000);
@@ -33,6 +39,7 @@ const VT = "192.0.2.1";
 const PX = "192.0.2.2";
 const VNI = 10;
 const PEER = new URL("./learning-peer.js", import.meta.url).pathname;
+const FLOOR = new URL("./learning-floor.js", import.meta.url).pathname;
 
 const CONFIG = `router-id: ${PX}
 local-as: 65000
@@ -139,16 +146,27 @@ async function main(): Promise<void> {
     const proxy = lab.spawn(px, "taskset", ["-c", "1", process.execPath, ...proxyArgv(cfg, "warn")], {
       name: "evpn-proxy",
     });
+    lab.spawn(px, "taskset", ["-c", "1", process.execPath, FLOOR, JSON.stringify({ local: PX, peer: VT })], {
+      name: "floor-relay",
+    });
     await peer.event("established", 30_000);
     await sleep(1000);
     const pid = nodePid(proxy.pid);
-    console.log(`node ${process.version}; peer + VTEP on core 0, evpn-proxy on core 1`);
+    const receiver =
+      process.env["EVPN_PROXY_VXLAN_RECEIVER"] === "dgram" || nativeReceiver() instanceof Error ? "dgram" : "native";
+    console.log(`node ${process.version}; peer + VTEP on core 0, evpn-proxy (receiver ${receiver}) on core 1`);
 
-    // (a) latency when idle
+    // (a) latency when idle: warm-up, measured, and the floor of the path
+    const latency = (label: string, r: Event) =>
+      console.log(
+        `${label}: ${n(r["received"])} arrived; latency p50 ${ms(r["p50Ms"])} ms, p99 ${ms(r["p99Ms"])} ms, max ${ms(r["maxMs"])} ms`,
+      );
+    const w = await peer.run({ first: 2_000_000, count: WARMUP_MACS, rate: 1000 });
+    latency(`(a) warm-up, first ${n(WARMUP_MACS)} new MACs at 1,000/s after start`, w.result);
     const a = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000 });
-    console.log(
-      `(a) ${n(LATENCY_MACS)} new MACs at 1,000/s: ${n(a.result["received"])} routes; latency p50 ${ms(a.result["p50Ms"])} ms, p99 ${ms(a.result["p99Ms"])} ms, max ${ms(a.result["maxMs"])} ms`,
-    );
+    latency(`(a) ${n(LATENCY_MACS)} new MACs at 1,000/s`, a.result);
+    const f = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000, floor: true });
+    latency(`    floor: the same datagrams through a relay that does no work`, f.result);
 
     // (b) burst
     await sleep(1000);
@@ -188,7 +206,9 @@ async function main(): Promise<void> {
     );
     console.log(
       JSON.stringify({
+        warmup: w.result,
         a: a.result,
+        floor: f.result,
         b: { ...b.sent, ...b.result, drops: drops1 - drops0 },
         c: { ...c.sent, ...c.result, drops: lost },
       }),

@@ -7,6 +7,9 @@
 //   stdin: {"cmd":"run","first":0,"count":5000,"rate":1000}                       new MACs
 //          {"cmd":"run","first":9e5,"count":10000,"rate":200000,"known":[0,100000],"ratio":100}
 //            every ratio-th datagram a new MAC, the others cycle over known MAC indexes [from, to)
+//          {"cmd":"run","first":0,"count":5000,"rate":1000,"floor":true}
+//            the same datagrams to bench/learning-floor.ts (UDP 4790), arrivals from its TCP
+//            connection (port 7000) instead of BGP: the floor of the latency on this path
 //          {"cmd":"stop"}
 import dgram from "node:dgram";
 import net from "node:net";
@@ -25,6 +28,7 @@ interface Run {
   rate: number;
   known?: [number, number];
   ratio?: number;
+  floor?: boolean;
 }
 
 // ---- the BGP peer (passive; the proxy connects) ----
@@ -71,6 +75,29 @@ const server = net.createServer({ noDelay: true }, (sock) => {
 });
 server.listen(179, o.local);
 
+function arrive(index: number, t: number): void {
+  const i = index - runFirst;
+  if (i < 0 || i >= arrived.length || arrived[i]! > 0) return;
+  arrived[i] = t;
+  received++;
+  lastArrival = t;
+}
+
+// ---- the floor relay's connection: 4-byte MAC indexes ----
+
+net
+  .createServer({ noDelay: true }, (sock) => {
+    let rest: Buffer = Buffer.alloc(0);
+    sock.on("data", (b: Buffer) => {
+      const t = clock();
+      const d = rest.length ? Buffer.concat([rest, b]) : b;
+      let k = 0;
+      for (; k + 4 <= d.length; k += 4) arrive(d.readUInt32BE(k), t);
+      rest = d.subarray(k);
+    });
+  })
+  .listen(7000, o.local);
+
 function update(frame: Uint8Array, t: number): void {
   const r = decodeMessage(frame);
   if (!r.ok || r.message.type !== 2) throw new Error(`bad UPDATE: ${r.ok ? r.message.type : r.error.message}`);
@@ -79,12 +106,7 @@ function update(frame: Uint8Array, t: number): void {
     if (a.kind !== "mp-reach" || a.nlri.family !== "evpn") continue;
     for (const route of a.nlri.routes) {
       routesIn++;
-      if (route.routeType !== 2) continue;
-      const i = benchMacIndex(route.mac) - runFirst;
-      if (i < 0 || i >= arrived.length || arrived[i]! > 0) continue;
-      arrived[i] = t;
-      received++;
-      lastArrival = t;
+      if (route.routeType === 2) arrive(benchMacIndex(route.mac), t);
     }
   }
 }
@@ -93,6 +115,8 @@ function update(frame: Uint8Array, t: number): void {
 
 const udp = dgram.createSocket("udp4");
 udp.bind({ address: o.local, port: 0 }, () => udp.connect(4789, o.proxy, () => say({ event: "ready" })));
+const udpFloor = dgram.createSocket("udp4");
+udpFloor.bind({ address: o.local, port: 0 }, () => udpFloor.connect(4790, o.proxy));
 
 const percentile = (xs: Float64Array, p: number): number => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
@@ -108,24 +132,29 @@ async function run(r: Run): Promise<void> {
   runFirst = r.first;
   received = 0;
   lastArrival = 0;
+  const tx = r.floor ? udpFloor : udp;
   const t0 = clock();
   let sent = 0;
   let newSent = 0;
   let k = 0;
   // Paced by the clock: each turn sends what is due (at most 512, so that UPDATEs are read in
-  // between), then yields to the event loop.
+  // between), then yields to the event loop; at low rates it sleeps until the next datagram is
+  // due instead of spinning, so that this process does not hold its core.
   while (sent < total) {
     const due = Math.min(total, Math.floor(((clock() - t0) * r.rate) / 1000) + 1, sent + 512);
     for (; sent < due; sent++) {
       if (sent % ratio === ratio - 1 || ratio === 1) {
         sentAt[newSent] = clock();
-        udp.send(fresh[newSent++]!);
+        tx.send(fresh[newSent++]!);
       } else {
-        udp.send(known[k]!);
+        tx.send(known[k]!);
         if (++k === known.length) k = 0;
       }
     }
-    await new Promise((res) => setImmediate(res));
+    const wait = t0 + (sent * 1000) / r.rate - clock();
+    await new Promise((res) =>
+      r.rate <= 20_000 && wait > 0.2 ? setTimeout(res, Math.max(1, Math.floor(wait))) : setImmediate(res),
+    );
   }
   const t1 = clock();
   say({ event: "sent", datagrams: sent, newMacs: newSent, ms: t1 - t0, rate: Math.round((sent / (t1 - t0)) * 1000) });

@@ -131,10 +131,7 @@ export class Fsm {
 
   /** The earliest timer deadline, for the caller's single wake-up. */
   nextDeadline(): number | undefined {
-    let d: number | undefined;
-    for (const t of [this.connectRetryAt, this.holdAt, this.keepaliveAt])
-      if (t !== undefined && (d === undefined || t < d)) d = t;
-    return d;
+    return earliest(earliest(this.connectRetryAt, this.holdAt), this.keepaliveAt);
   }
 
   handle(ev: FsmEvent, now: number): FsmAction[] {
@@ -428,4 +425,9 @@ export class Fsm {
     const ka = Math.min(this.cfg.keepaliveTime ?? hold / 3, hold / 3);
     this.keepaliveAt = this.now + this.jitter(ka);
   }
+}
+
+/** The earlier of two optional deadlines (no array: this runs after every message sent). */
+export function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined || a <= b ? a : b;
 }

@@ -13,6 +13,7 @@ import {
 } from "../codec/index.js";
 import {
   type DownCause,
+  earliest,
   Fsm,
   type FsmAction,
   type FsmConfig,
@@ -148,16 +149,8 @@ export class Peer {
   }
 
   nextDeadline(): number | undefined {
-    let d: number | undefined;
-    for (const t of [
-      this.primary.fsm.nextDeadline(),
-      this.candidate?.fsm.nextDeadline(),
-      this.restartAt,
-      this.grRestartAt,
-      this.stalePathAt,
-    ])
-      if (t !== undefined && (d === undefined || t < d)) d = t;
-    return d;
+    const d = earliest(this.primary.fsm.nextDeadline(), this.candidate?.fsm.nextDeadline());
+    return earliest(earliest(d, this.restartAt), earliest(this.grRestartAt, this.stalePathAt));
   }
 
   // ---- administrative events --------------------------------------------------------------

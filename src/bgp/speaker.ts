@@ -77,6 +77,8 @@ interface Neighbor {
   peer: Peer;
   sockets: Map<number, net.Socket>;
   timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (ms, the speaker's clock). */
+  timerAt: number;
   flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   ref: PeerRef | undefined;
   adjOut: AdjRibOut | undefined;
@@ -176,6 +178,7 @@ export class Speaker {
       peer: new Peer(pc, cfg.gracefulRestart === false ? { ...this.local, gracefulRestart: undefined } : this.local),
       sockets: new Map(),
       timer: undefined,
+      timerAt: Infinity,
       flushTimer: undefined,
       ref: undefined,
       adjOut: undefined,
@@ -206,7 +209,17 @@ export class Speaker {
 
   /** Announces (or replaces) a local route. Share one OutAttrs object between routes with equal attributes. */
   announce(route: EvpnRoute, attrs: OutAttrs): void {
-    this.announceAll([route], attrs);
+    // announceAll for one route, without its per-call arrays (the learning path calls this per MAC).
+    const digest = this.digest(attrs);
+    const key = evpnRouteKey(route);
+    for (const n of this.neighbors.values()) {
+      const out = n.adjOut;
+      if (!out) continue;
+      out.announce(route, this.outAttrsFor(n, attrs), key);
+      if (out.pendingCount >= n.earlyFlush && !n.blocked) this.flush(n);
+      this.scheduleFlush(n);
+    }
+    this.rib.addLocal(route, digest, key, false);
   }
 
   /** Announces routes that share attributes: one call for a burst (a configuration, a table). */
@@ -578,17 +591,30 @@ export class Speaker {
         ),
       );
     }
-    for (const f of n.eorrPending.splice(0)) this.run(n, n.peer.sendRouteRefresh(f.afi, f.safi, 2, now()));
+    if (n.eorrPending.length > 0)
+      for (const f of n.eorrPending.splice(0)) this.run(n, n.peer.sendRouteRefresh(f.afi, f.safi, 2, now()));
   }
 
+  /**
+   * Arms the neighbour's timer for its next deadline. Every UPDATE sent pushes the keepalive
+   * deadline later (RFC 4271 §10), so an armed timer that fires no later than the new deadline
+   * is kept: firing early costs one tick() that finds nothing due and re-arms, while replacing
+   * the timer after each UPDATE would cost a Timeout per message.
+   */
   private schedule(n: Neighbor): void {
-    if (n.timer) clearTimeout(n.timer);
-    n.timer = undefined;
     const d = n.peer.nextDeadline();
+    if (n.timer !== undefined) {
+      if (d !== undefined && d >= n.timerAt) return;
+      clearTimeout(n.timer);
+      n.timer = undefined;
+      n.timerAt = Infinity;
+    }
     if (d === undefined) return;
+    n.timerAt = d;
     n.timer = setTimeout(
       () => {
         n.timer = undefined;
+        n.timerAt = Infinity;
         this.run(n, n.peer.tick(now()));
       },
       Math.max(0, Math.ceil(d - now())),
@@ -599,6 +625,7 @@ export class Speaker {
     if (n.timer) clearTimeout(n.timer);
     cancelFlush(n);
     n.timer = undefined;
+    n.timerAt = Infinity;
   }
 }
 

@@ -584,17 +584,16 @@ export class Learner {
 
   /** When `tick` is next due, or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
-    let d: number | undefined;
-    const take = (t: number) => {
-      if (d === undefined || t < d) d = t;
-    };
-    for (const ref of this.frozen.values()) {
-      take(typeof ref === "number" ? this.frozenUntil.get(ref)! : ref.until);
-      break;
-    }
-    if (this.bq.head !== NIL) take(this.bQueued[this.bq.head]! + this.ageMs + AGE_GRANULARITY_MS);
-    if (this.mq.head !== NIL) take(this.mQueued[this.mq.head]! + this.ageMs + AGE_GRANULARITY_MS);
-    return d;
+    // Called after every learned change: no closure, and the frozen map is iterated only when non-empty.
+    let d = Infinity;
+    if (this.frozen.size > 0)
+      for (const ref of this.frozen.values()) {
+        d = typeof ref === "number" ? this.frozenUntil.get(ref)! : ref.until;
+        break;
+      }
+    if (this.bq.head !== NIL) d = Math.min(d, this.bQueued[this.bq.head]! + this.ageMs + AGE_GRANULARITY_MS);
+    if (this.mq.head !== NIL) d = Math.min(d, this.mQueued[this.mq.head]! + this.ageMs + AGE_GRANULARITY_MS);
+    return d === Infinity ? undefined : d;
   }
 
   /** Learned MACs, sorted by VNI then MAC. */
