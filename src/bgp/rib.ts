@@ -311,8 +311,10 @@ export class Rib {
     if (this.looped(attrs)) {
       // RFC 4456 §8 / RFC 4271 §9.1.2: ignore the announcements; what the peer announced before
       // under the same keys is replaced by them (RFC 4271 §9 implicit withdraw), so it goes too.
+      // A route reflector sends every route of ours back like this: with nothing from this peer
+      // in the RIB there is nothing to replace, and no key needs computing.
       ps.counters.rejectedLoop += announced.length;
-      for (const r of announced) this.remove(ps, evpnRouteKey(r), changes);
+      if (ps.counters.paths > 0) for (const r of announced) this.remove(ps, evpnRouteKey(r), changes);
       return changes;
     }
     for (const r of announced) this.announce(ps, r, attrs, changes);
