@@ -86,10 +86,13 @@ function receiverChoice(opt: ReceiverChoice | undefined): ReceiverChoice {
 }
 
 /**
- * The socket buffer absorbs bursts while the event loop is busy: at 68 bytes per ARP datagram
- * the kernel accounts roughly 1 KiB each, so 8 MiB holds several thousand datagrams.
+ * The socket buffer absorbs bursts while the event loop turns new MACs into routes: the kernel
+ * accounts roughly 1 KiB per 68-byte ARP datagram (and doubles what is asked), so 32 MiB holds
+ * about 60,000 datagrams — a third of a second at 200,000/s (with 8 MiB, 3–7 % of a 100,000-MAC
+ * burst at that rate was dropped; BENCHMARKS.md). Memory is taken only while datagrams wait.
+ * Without CAP_NET_ADMIN the kernel caps it at net.core.rmem_max.
  */
-export const RECEIVE_BUFFER_BYTES = 8 * 1024 * 1024;
+export const RECEIVE_BUFFER_BYTES = 32 * 1024 * 1024;
 
 export interface SourceCounters {
   datagrams: number;
