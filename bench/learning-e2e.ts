@@ -7,9 +7,10 @@
 // (log level warn, include-ip false: one MAC route per ARP, since the ARP senders' IPs come
 // from one /24), pinned to core 1.
 //   (a) latency: 5,000 new MACs at 1,000/s; from the datagram sent to the route received;
-//                after a warm-up of 1,000 new MACs at 1,000/s (reported on its own: the first
-//                MACs after start pay for the JIT compiling the learning path); and the floor:
-//                the same datagrams through bench/learning-floor.ts, a relay that does no work;
+//                in steady state, after a warm-up of 5,000 new MACs at 1,000/s (reported on its
+//                own: at this rate V8 keeps compiling the learning path with TurboFan for 5–7 s
+//                after start, on the same core — `--trace-opt`); and the floor: the same
+//                datagrams through bench/learning-floor.ts, a relay that does no work;
 //   (b) burst:   100,000 new MACs offered at 200,000 datagrams/s; share that became routes, time
 //                from the first datagram to the last route;
 //   (c) ingest:  200,000 datagrams/s for 5 s, 99 % of them ARP of known MACs (those of (b)),
@@ -17,7 +18,7 @@
 //                (/proc/net/udp "drops") / datagrams sent, and new MACs that became routes.
 // Also: the proxy's RSS growth per learned MAC after (b) (its whole process: learning engine,
 // RIB, Adj-RIB-Out towards the one peer).
-//   BENCH_WARMUP_MACS (1000), BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE,
+//   BENCH_WARMUP_MACS (5000), BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE,
 //   BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100) override the sizes; EVPN_PROXY_VXLAN_RECEIVER
 //   (native|dgram) is passed on to the proxy.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -28,7 +29,7 @@ import { proxyArgv } from "../lab/seed.js";
 import { nativeReceiver } from "../src/dataplane/udp-source.js";
 import { Lab, sleep } from "../test/helpers/lab.js";
 
-const WARMUP_MACS = Number(process.env["BENCH_WARMUP_MACS"] ?? 1000);
+const WARMUP_MACS = Number(process.env["BENCH_WARMUP_MACS"] ?? 5000);
 const LATENCY_MACS = Number(process.env["BENCH_LATENCY_MACS"] ?? 5000);
 const BURST_MACS = Number(process.env["BENCH_BURST_MACS"] ?? 100_000);
 const RATE = Number(process.env["BENCH_RATE"] ?? 200_000);

@@ -186,8 +186,8 @@ export class VxlanUdpSource {
   private batch(n: number): void {
     const { data, meta } = this;
     this.counters.kernelDrops = this.stats[0];
-    for (let i = 0; i < n; i++) {
-      const off = i * SLOT;
+    for (let i = 0; i < n && this.native !== undefined; i++) {
+      const off = i * SLOT; // stop() from inside onFrame ends the batch here
       const len = meta[i * 2]!;
       this.datagramAt(data, off, off + (len > SLOT ? SLOT : len), this.sourceText(i, meta[i * 2 + 1]!));
     }

@@ -117,6 +117,33 @@ for (const receiver of ["native", "dgram"] as const) {
   });
 }
 
+test("native: stop() from inside the frame callback ends delivery at once", async (t) => {
+  if (!receiverReady(t, "native")) return;
+  let seen = 0;
+  let stopped: Promise<void> | undefined;
+  const src: VxlanUdpSource = new VxlanUdpSource({ address: "::1", port: 0, receiver: "native" }, () => {
+    seen++;
+    stopped ??= src.stop();
+  });
+  await src.start();
+  const port = src.port!;
+  const tx = await sender("::1");
+  try {
+    for (let i = 0; i < 200; i++) tx.send(SEED_VXLAN, port, "::1");
+    await until(() => stopped !== undefined);
+    await stopped;
+    await sleep(50);
+    assert.equal(seen, 1);
+    assert.equal(src.receiver, undefined);
+    // the port is free again
+    const again = new VxlanUdpSource({ address: "::1", port, receiver: "native" }, () => {});
+    await again.start();
+    await again.stop();
+  } finally {
+    tx.close();
+  }
+});
+
 test("native: a port already in use is refused with the reason", async (t) => {
   if (!receiverReady(t, "native")) return;
   const a = new VxlanUdpSource({ address: "127.0.0.1", port: 0, receiver: "native" }, () => {});
