@@ -104,25 +104,25 @@ static void release_refs(vx_socket *s) {
 
 static void on_closed(uv_handle_t *h) { free_socket((vx_socket *)h->data); }
 
-static void cleanup_hook(void *arg);
-
-static void close_socket(vx_socket *s) {
-  if (s->closing) return;
+/* Stops reading and closes the socket; the memory goes in on_closed, after libuv lets go. */
+static void shut(vx_socket *s) {
   s->closing = 1;
-  napi_remove_env_cleanup_hook(s->env, cleanup_hook, s);
   uv_poll_stop(&s->poll);
   close(s->fd);
-  release_refs(s);
   uv_close((uv_handle_t *)&s->poll, on_closed);
 }
 
+/* The environment is going away (process exit, worker end): its references go with it. */
 static void cleanup_hook(void *arg) {
   vx_socket *s = arg;
+  if (!s->closing) shut(s);
+}
+
+static void close_socket(vx_socket *s) {
   if (s->closing) return;
-  s->closing = 1;
-  uv_poll_stop(&s->poll);
-  close(s->fd);
-  uv_close((uv_handle_t *)&s->poll, on_closed);
+  napi_remove_env_cleanup_hook(s->env, cleanup_hook, s);
+  release_refs(s);
+  shut(s);
 }
 
 /* Reads one batch; returns the number of datagrams, 0 when none is waiting, -1 on error. */

@@ -213,13 +213,17 @@ export class Speaker {
     const digest = this.digest(attrs);
     const key = evpnRouteKey(route);
     for (const n of this.neighbors.values()) {
-      const out = n.adjOut;
-      if (!out) continue;
-      out.announce(route, this.outAttrsFor(n, attrs), key);
-      if (out.pendingCount >= n.earlyFlush && !n.blocked) this.flush(n);
+      if (!n.adjOut) continue;
+      this.stageOut(n, n.adjOut, route, this.outAttrsFor(n, attrs), key);
       this.scheduleFlush(n);
     }
     this.rib.addLocal(route, digest, key, false);
+  }
+
+  /** Puts one local route into a peer's Adj-RIB-Out; sends early once a full batch is pending. */
+  private stageOut(n: Neighbor, out: AdjRibOut, route: EvpnRoute, attrs: OutAttrs, key: string): void {
+    out.announce(route, attrs, key);
+    if (out.pendingCount >= n.earlyFlush && !n.blocked && n.adjOut === out) this.flush(n);
   }
 
   /** Announces routes that share attributes: one call for a burst (a configuration, a table). */
@@ -233,10 +237,7 @@ export class Speaker {
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i]!;
       const key = (keys[i] = evpnRouteKey(route));
-      for (const o of outs) {
-        o.out.announce(route, o.attrs, key);
-        if (o.out.pendingCount >= o.n.earlyFlush && !o.n.blocked && o.n.adjOut === o.out) this.flush(o.n);
-      }
+      for (const o of outs) this.stageOut(o.n, o.out, route, o.attrs, key);
     }
     for (const o of outs) this.scheduleFlush(o.n);
     for (let i = 0; i < routes.length; i++) this.rib.addLocal(routes[i]!, digest, keys[i], false);
