@@ -5,7 +5,7 @@
 
 import type { OutAttrs } from "./bgp/adj-rib-out.js";
 import { evpnRouteKey, sameEvpnRoute } from "./bgp/route-key.js";
-import { type NeighborConfig, Speaker, type SpeakerOptions } from "./bgp/speaker.js";
+import { type NeighborConfig, type OwnedRoutes, Speaker, type SpeakerOptions } from "./bgp/speaker.js";
 import { type EvpnRoute, macIpRoute, macMobility } from "./codec/index.js";
 import { type FabricView, type LearnAction, Learner } from "./dataplane/learn.js";
 import type { LearnedFrame } from "./dataplane/packet.js";
@@ -171,7 +171,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     this.sync(); // routes first: they leave with the initial table, before End-of-RIB
-    if (this.learner) this.announceLearned(this.learner, true); // after a restart of every session
+    this.speaker.setOwnedRoutes(this.learner ? this.learnedTable(this.learner) : null); // kept over a restart of every session
     await this.speaker.start();
     await this.startLearning();
     const c = this.config;
@@ -240,8 +240,8 @@ export class Daemon {
         const route = this.learnedRoute(a);
         if (a.type === "announce") {
           const attrs = this.learnedAttrsFor(a.service, a.vtep, a.seq, a.sticky);
-          if (attrs) this.speaker.announce(route, attrs);
-        } else this.speaker.withdraw(route);
+          if (attrs) this.speaker.announceOwned(route, attrs);
+        } else this.speaker.withdrawOwned(route);
         continue;
       }
       if (a.type === "discover-vtep") {
@@ -285,23 +285,37 @@ export class Daemon {
     return attrs;
   }
 
-  /** Announces (or withdraws) every learned route of `learner`, made under configuration `c`. */
-  private announceLearned(learner: Learner, announce: boolean, c = this.config): void {
-    const groups = new Map<OutAttrs | null, EvpnRoute[]>();
-    for (const b of learner.table()) {
-      const s = c.services.find((x) => x.name === b.service);
-      if (!b.announced || !s) continue;
-      const attrs = announce ? this.learnedAttrsFor(s.name, b.vtep, b.seq, false) : null;
-      if (attrs === undefined) continue;
-      let list = groups.get(attrs);
-      if (!list) groups.set(attrs, (list = []));
-      const k = { vtep: b.vtep, evi: s.evi, vni: s.vni, mac: b.mac };
-      list.push(this.learnedRoute({ ...k, ip: null }));
-      for (const ip of b.ips) list.push(this.learnedRoute({ ...k, ip }));
+  /**
+   * The learning engine's routes as the speaker's owned table: the engine is their only copy,
+   * walked when a session needs the whole table (RFC 4271 §3.2 leaves the Adj-RIB-Out's form open).
+   */
+  private learnedTable(learner: Learner): OwnedRoutes {
+    return {
+      cursor: () => {
+        const next = learner.cursor();
+        const actions: LearnAction[] = [];
+        return (max, put) => {
+          const more = next(max, actions);
+          for (const a of actions)
+            if (a.type === "announce") {
+              const attrs = this.learnedAttrsFor(a.service, a.vtep, a.seq, a.sticky);
+              if (attrs) put(this.learnedRoute(a), attrs);
+            }
+          actions.length = 0;
+          return more;
+        };
+      },
+    };
+  }
+
+  /** Withdraws every route `learner` announced (it is being replaced). */
+  private withdrawLearned(learner: Learner): void {
+    const next = learner.cursor();
+    const actions: LearnAction[] = [];
+    for (let more = true; more; actions.length = 0) {
+      more = next(4096, actions);
+      for (const a of actions) if (a.type === "announce") this.speaker.withdrawOwned(this.learnedRoute(a));
     }
-    for (const [attrs, routes] of groups)
-      if (attrs) this.speaker.announceAll(routes, attrs);
-      else for (const r of routes) this.speaker.withdraw(r);
   }
 
   /** Keeps a timer for the learning engine's next deadline (an earlier one replaces it). */
@@ -370,9 +384,10 @@ export class Daemon {
       }
     if (learningChanged) {
       await this.stopLearning();
-      if (this.learner) this.announceLearned(this.learner, false, prev);
+      if (this.learner) this.withdrawLearned(this.learner);
       this.learnedAttrs.clear();
       this.learner = this.makeLearner();
+      this.speaker.setOwnedRoutes(this.learner ? this.learnedTable(this.learner) : null);
       await this.startLearning();
     }
     const n0 = this.announced.size;
@@ -454,7 +469,7 @@ export class Daemon {
   status(): object {
     return {
       routerId: this.config.routerId,
-      announced: this.speaker.rib.localCount,
+      announced: this.speaker.rib.localCount + (this.learner?.announcedRoutes() ?? 0),
       neighbors: this.speaker.status(),
       evpnVteps: this.tracker.all(),
       learning: this.learner ? { counters: this.learner.counters(), source: this.source?.counters } : null,

@@ -63,6 +63,8 @@ class OutRoute {
   nextAttrs: OutAttrs | null = null;
   /** The queue the staged change waits in; null when nothing is staged. */
   queue: Queue | null = null;
+  /** False for an owner-kept route: the entry is forgotten once its change is sent. */
+  keep = true;
 
   constructor(key: string) {
     this.key = key;
@@ -156,7 +158,7 @@ export class AdjRibOut {
    * hop that is not an address, RangeError when one route with these attributes exceeds the
    * maximum message size; a route field that cannot be encoded is reported by drain().
    */
-  announce(route: EvpnRoute, attrs: OutAttrs, key: string = evpnRouteKey(route)): void {
+  announce(route: EvpnRoute, attrs: OutAttrs, key: string = evpnRouteKey(route), keep = true): void {
     let p = this.routes.get(key);
     if (p !== undefined) {
       if (p.queue !== null && p.nextAttrs === attrs && sameEvpnRoute(p.next!, route)) return;
@@ -167,7 +169,21 @@ export class AdjRibOut {
     }
     this.check(route, attrs);
     if (p === undefined) this.routes.set(key, (p = new OutRoute(key)));
+    p.keep = keep;
     this.stage(p, route, attrs);
+  }
+
+  /**
+   * Stages the withdrawal of an owner-kept route (announced with `keep` false): this table does
+   * not know whether the peer has it, so the withdrawal is sent in any case (a peer ignores the
+   * withdrawal of a route it does not have).
+   */
+  withdrawUnkept(route: EvpnRoute, key: string = evpnRouteKey(route)): void {
+    let p = this.routes.get(key);
+    if (p === undefined) this.routes.set(key, (p = new OutRoute(key)));
+    else if (p.queue !== null && p.nextAttrs === null) return;
+    p.keep = false;
+    this.stage(p, p.route ?? route, null);
   }
 
   /** Stages a withdrawal; nothing is sent for a route the peer was never sent. */
@@ -203,7 +219,7 @@ export class AdjRibOut {
     return this.staged;
   }
 
-  /** Number of routes the peer has been sent. */
+  /** Number of kept routes the peer has been sent (owner-kept ones are not counted). */
   get size(): number {
     return this.sent;
   }
@@ -263,8 +279,8 @@ export class AdjRibOut {
   /** Marks a staged change as sent (or, for a withdrawal, the route as gone). */
   private done(p: OutRoute): void {
     const was = p.route !== null;
-    if (p.nextAttrs === null) {
-      p.route = p.attrs = null;
+    if (p.nextAttrs === null || !p.keep) {
+      p.route = p.attrs = null; // withdrawn, or owner-kept: the owner holds the route
       this.routes.delete(p.key);
     } else {
       p.route = p.next;

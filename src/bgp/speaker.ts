@@ -72,6 +72,24 @@ export interface NeighborStatus {
 
 export type SpeakerListener = (changes: readonly RibChange[]) => void;
 
+/** Stages routes for a peer; see OwnedRoutes. */
+export type RoutePut = (route: EvpnRoute, attrs: OutAttrs) => void;
+
+/**
+ * Local routes whose owner keeps the table (the learning engine, up to millions of MACs). The
+ * speaker holds no copy of them — RFC 4271 §3.2 leaves the form of the Adj-RIB-Out to the
+ * implementation — only the changes not yet sent. When a session comes up or the peer asks for
+ * a route refresh, the speaker pulls the table through a cursor, a batch at a time as the socket
+ * drains; changes made meanwhile go through announceOwned/withdrawOwned as usual.
+ */
+export interface OwnedRoutes {
+  /**
+   * A cursor over the routes as they are now. Each call passes the routes of up to `max` table
+   * entries to `put` and returns false once the table has been walked.
+   */
+  cursor(): (max: number, put: RoutePut) => boolean;
+}
+
 interface Neighbor {
   cfg: NeighborConfig;
   peer: Peer;
@@ -89,6 +107,8 @@ interface Neighbor {
   blocked: boolean;
   /** Pending routes that make a burst flush at once (earlyFlushRoutes of the session's size). */
   earlyFlush: number;
+  /** Walks the owned routes into the Adj-RIB-Out (initial table, route refresh); null when done. */
+  pull: ((max: number, put: RoutePut) => boolean) | null;
 }
 
 const now = (): number => performance.now();
@@ -118,6 +138,7 @@ export class Speaker {
   private readonly ebgpVariants = new WeakMap<OutAttrs, OutAttrs>();
   private readonly listeners = new Set<SpeakerListener>();
   private server: net.Server | undefined;
+  private owned: OwnedRoutes | null = null;
 
   constructor(opts: SpeakerOptions) {
     this.opts = opts;
@@ -186,6 +207,7 @@ export class Speaker {
       eorrPending: [],
       blocked: false,
       earlyFlush: earlyFlushRoutes(4096),
+      pull: null,
     };
     this.neighbors.set(cfg.address, n);
   }
@@ -249,6 +271,40 @@ export class Speaker {
     for (const n of this.neighbors.values())
       if (n.adjOut) {
         n.adjOut.withdraw(route, key);
+        this.pace(n);
+      }
+  }
+
+  /**
+   * Sets the owner-kept table (null: none). Established sessions are sent the new table; the
+   * owner withdraws what the previous table had and this one does not (withdrawOwned).
+   */
+  setOwnedRoutes(table: OwnedRoutes | null): void {
+    this.owned = table;
+    for (const n of this.neighbors.values())
+      if (n.adjOut) {
+        n.pull = table?.cursor() ?? null;
+        this.scheduleFlush(n);
+      }
+  }
+
+  /** Announces (or replaces) a route of the owned table; nothing of it is kept once sent. */
+  announceOwned(route: EvpnRoute, attrs: OutAttrs): void {
+    const key = evpnRouteKey(route);
+    for (const n of this.neighbors.values()) {
+      const out = n.adjOut;
+      if (!out) continue;
+      out.announce(route, this.outAttrsFor(n, attrs), key, false);
+      this.pace(n);
+    }
+  }
+
+  /** Withdraws a route of the owned table. */
+  withdrawOwned(route: EvpnRoute): void {
+    const key = evpnRouteKey(route);
+    for (const n of this.neighbors.values())
+      if (n.adjOut) {
+        n.adjOut.withdrawUnkept(route, key);
         this.pace(n);
       }
   }
@@ -446,6 +502,7 @@ export class Speaker {
           `session with ${id} down`,
         );
         n.adjOut = undefined;
+        n.pull = null;
         n.eorPending = false;
         n.eorrPending = [];
         n.blocked = false;
@@ -514,6 +571,7 @@ export class Speaker {
     n.earlyFlush = earlyFlushRoutes(neg.maxMessageSize);
     for (const p of this.rib.localPaths())
       n.adjOut.announce(p.route, this.outAttrsFor(n, this.outAttrsOf.get(p.attrs)!), p.key);
+    n.pull = this.owned?.cursor() ?? null;
     n.eorPending = true;
     this.flush(n);
   }
@@ -552,6 +610,7 @@ export class Speaker {
       n.eorrPending.push({ afi, safi });
     }
     n.adjOut.resendAll();
+    n.pull = this.owned?.cursor() ?? null;
     this.flush(n);
   }
 
@@ -575,7 +634,13 @@ export class Speaker {
   private flush(n: Neighbor): void {
     const out = n.adjOut;
     if (!out || n.blocked || n.peer.state !== "Established") return;
-    while (out.hasPending()) {
+    for (;;) {
+      // Owned routes are pulled a batch at a time, so that a big table is never staged whole.
+      if (n.pull !== null && out.pendingCount < n.earlyFlush) this.pullOwned(n, out);
+      if (!out.hasPending()) {
+        if (n.pull !== null) continue;
+        break;
+      }
       const msgs = out.drain(64);
       if (msgs.length === 0) break;
       this.run(n, n.peer.sendUpdates(msgs, now()));
@@ -594,6 +659,11 @@ export class Speaker {
     }
     if (n.eorrPending.length > 0)
       for (const f of n.eorrPending.splice(0)) this.run(n, n.peer.sendRouteRefresh(f.afi, f.safi, 2, now()));
+  }
+
+  private pullOwned(n: Neighbor, out: AdjRibOut): void {
+    const put: RoutePut = (route, attrs) => out.announce(route, this.outAttrsFor(n, attrs), evpnRouteKey(route), false);
+    if (!n.pull!(n.earlyFlush, put)) n.pull = null;
   }
 
   /**

@@ -596,6 +596,37 @@ export class Learner {
     return d === Infinity ? undefined : d;
   }
 
+  /**
+   * A cursor over the routes announced now (a BGP session's initial table): each call appends
+   * the announcements of up to `max` MACs to `out` and returns false once every MAC was visited.
+   * It holds 4 bytes per MAC; a MAC withdrawn or aged meanwhile is skipped, and one whose slot
+   * was reused is announced as it is then (its own change was staged anyway: a repeat at most).
+   */
+  cursor(): (max: number, out: LearnAction[]) => boolean {
+    let n = 0;
+    for (let m = this.mq.head; m !== NIL; m = this.mq.next[m]!) if (this.mAnn[m] === 1) n++;
+    const slots = new Int32Array(n);
+    n = 0;
+    for (let m = this.mq.head; m !== NIL; m = this.mq.next[m]!) if (this.mAnn[m] === 1) slots[n++] = m;
+    let pos = 0;
+    return (max, out) => {
+      const end = Math.min(slots.length, pos + max);
+      for (; pos < end; pos++) {
+        const m = slots[pos]!;
+        if (this.mAnn[m] === 1 && this.mMac[m] !== "") this.announceAll(m, out);
+      }
+      return pos < slots.length;
+    };
+  }
+
+  /** How many routes are announced: a MAC route per announced MAC and a MAC/IP route per IP. */
+  announcedRoutes(): number {
+    let n = 0;
+    for (let m = this.mq.head; m !== NIL; m = this.mq.next[m]!)
+      if (this.mAnn[m] === 1) n += 1 + this.ipCount(m, Infinity);
+    return n;
+  }
+
   /** Learned MACs, sorted by VNI then MAC. */
   table(): LearnedBinding[] {
     const rows: LearnedBinding[] = [];

@@ -6,7 +6,7 @@ import { afterEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type EvpnRoute, macIpRoute, type PathAttribute } from "../../src/codec/index.js";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
-import { Speaker } from "../../src/bgp/speaker.js";
+import { type OwnedRoutes, Speaker } from "../../src/bgp/speaker.js";
 
 const A_ADDR = "127.0.0.1";
 const B_ADDR = "127.0.0.2";
@@ -131,6 +131,63 @@ describe("speaker to speaker over loopback", () => {
     const asPath = p.attrs.attributes.find((x) => x.kind === "as-path");
     assert.deepEqual(asPath && asPath.kind === "as-path" && asPath.segments, [{ type: 2, asns: [65000] }]);
     assert.ok(!p.attrs.attributes.some((x) => x.kind === "local-pref"));
+  });
+
+  test("owned routes: pulled for the initial table and a route refresh, changed one by one, never kept", async () => {
+    const table = new Map<number, EvpnRoute>();
+    const at = attrs("198.51.100.5", 10);
+    for (let i = 0; i < 20_000; i++) table.set(i, type2(i, "198.51.100.5"));
+    let cursors = 0;
+    let pulls = 0;
+    const owned: OwnedRoutes = {
+      cursor: () => {
+        cursors++;
+        const snapshot = [...table.keys()];
+        let pos = 0;
+        return (max, put) => {
+          pulls++;
+          for (const end = Math.min(snapshot.length, pos + max); pos < end; pos++) {
+            const r = table.get(snapshot[pos]!);
+            if (r) put(r, at);
+          }
+          return pos < snapshot.length;
+        };
+      },
+    };
+    const { a, b } = await pair();
+    a.setOwnedRoutes(owned); // sessions up: the table goes out at once
+    await until(() => b.rib.size === 20_000, "20,000 owned routes at B");
+    assert.equal(cursors, 1);
+    assert.ok(pulls > 10, `pulled in batches (${pulls} pulls)`);
+    assert.equal(a.rib.size, 0, "owned routes are not in our Loc-RIB");
+
+    const moved = type2(1, "198.51.100.5");
+    table.delete(0);
+    a.withdrawOwned(type2(0, "198.51.100.5"));
+    a.announceOwned(moved, attrs("198.51.100.6", 10));
+    await until(() => b.rib.size === 19_999, "withdrawal at B");
+    await until(
+      () => [...b.rib.locRib()].some((d) => d.best.attrs.nextHop === "198.51.100.6"),
+      "the changed route at B",
+    );
+
+    b.requestRefresh(A_ADDR);
+    await until(() => a.status()[0]!.counters.routeRefreshOut === 2, "route refresh answered");
+    assert.equal(cursors, 2, "a route refresh walks the table again");
+    assert.equal(b.rib.size, 19_999);
+
+    // A new session (stop and start the peer) is sent the whole table, then End-of-RIB.
+    await b.stop();
+    running = running.filter((s) => s !== b);
+    const c = new Speaker({
+      routerId: "192.0.2.2",
+      localAs: 65000,
+      neighbors: [{ address: A_ADDR, peerAs: 65000, port: a.listenPort!, localAddress: B_ADDR, connectRetryTime: 1 }],
+    });
+    await c.start();
+    running.push(c);
+    await until(() => c.rib.size === 19_999, "the table at the new session", 30000);
+    assert.equal(cursors, 3);
   });
 
   test("stopping a speaker withdraws its routes at the peer", async () => {

@@ -397,3 +397,42 @@ describe("AdjRibOut input errors", () => {
     assert.equal(d.announced.length, 1);
   });
 });
+
+describe("AdjRibOut owner-kept routes", () => {
+  test("an owner-kept route is sent and then forgotten; its withdrawal is always sent", () => {
+    const out = new AdjRibOut({ ctx: AS4 });
+    const a = outAttrs();
+    out.announce(r2(1), a, evpnRouteKey(r2(1)), false);
+    out.announce(r2(1), a, evpnRouteKey(r2(1)), false); // staged already: one route
+    assert.equal(out.pendingCount, 1);
+    assert.equal(decodeAll(out.drain(10)).announced.length, 1);
+    assert.equal(out.size, 0, "not counted");
+    assert.equal(out.get(evpnRouteKey(r2(1))), undefined, "not kept");
+    assert.deepEqual([...out.entries()], []);
+    out.withdrawUnkept(r2(1));
+    out.withdrawUnkept(r2(1));
+    assert.equal(out.pendingCount, 1);
+    assert.deepEqual(decodeAll(out.drain(10)).withdrawn, [r2(1)]);
+    assert.equal(out.hasPending(), false);
+    out.resendAll();
+    assert.equal(out.pendingCount, 0, "a refresh of the kept routes does not include owner-kept ones");
+  });
+
+  test("the last staged change of an owner-kept route wins", () => {
+    const out = new AdjRibOut({ ctx: AS4 });
+    const a = outAttrs();
+    const b = outAttrs("192.0.2.2");
+    out.announce(r2(1), a, evpnRouteKey(r2(1)), false);
+    out.drain(10);
+    out.announce(r2(1), b, evpnRouteKey(r2(1)), false); // moved: next hop changes
+    out.withdrawUnkept(r2(1)); // then gone before the drain: the peer has the first one
+    let d = decodeAll(out.drain(10));
+    assert.deepEqual([d.announced.length, d.withdrawn.length], [0, 1]);
+    out.withdrawUnkept(r2(2));
+    out.announce(r2(2), b, evpnRouteKey(r2(2)), false); // back before the drain
+    d = decodeAll(out.drain(10));
+    assert.deepEqual([d.announced.length, d.withdrawn.length], [1, 0]);
+    assert.equal(d.announced[0]!.nextHop, "192.0.2.2");
+    assert.equal(out.hasPending(), false);
+  });
+});
