@@ -16,11 +16,15 @@
 //   (c) ingest:  200,000 datagrams/s for 5 s, 99 % of them ARP of known MACs (those of (b)),
 //                1 % new; loss = the kernel's drop count of the proxy's VXLAN socket
 //                (/proc/net/udp "drops") / datagrams sent, and new MACs that became routes.
-// Also: the proxy's RSS growth per learned MAC after (b) (its whole process: learning engine,
-// RIB, Adj-RIB-Out towards the one peer).
+//   (d) memory:  new MACs at 100,000/s (below the proxy's learning rate, so none is lost) until
+//                the proxy holds 1,000,000 (its per-VTEP maximum); the proxy's RSS (its whole
+//                process, as `ps` shows it) growth over (d) divided by the MACs (d) added, and
+//                its growth since the session came up divided by all 1,000,000.
+// Also: the proxy's RSS growth per learned MAC after (b).
 //   BENCH_WARMUP_MACS (5000), BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE,
-//   BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100) override the sizes; EVPN_PROXY_VXLAN_RECEIVER
-//   (native|dgram) is passed on to the proxy.
+//   BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100), BENCH_MEMORY_MACS (1000000 held at the end; 0 skips (d)),
+//   BENCH_MEMORY_RATE (100000) override the sizes; EVPN_PROXY_VXLAN_RECEIVER (native|dgram) is
+//   passed on to the proxy.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,6 +40,8 @@ const RATE = Number(process.env["BENCH_RATE"] ?? 200_000);
 const INGEST_SECONDS = Number(process.env["BENCH_INGEST_SECONDS"] ?? 5);
 /** (c): one datagram in this many is a new MAC. */
 const NEW_EVERY = Number(process.env["BENCH_NEW_EVERY"] ?? 100);
+const MEMORY_MACS = Number(process.env["BENCH_MEMORY_MACS"] ?? 1_000_000);
+const MEMORY_RATE = Number(process.env["BENCH_MEMORY_RATE"] ?? 100_000);
 const VT = "192.0.2.1";
 const PX = "192.0.2.2";
 const VNI = 10;
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
     await peer.event("established", 30_000);
     await sleep(1000);
     const pid = nodePid(proxy.pid);
+    const rssUp = rssOf(pid);
     const receiver =
       process.env["EVPN_PROXY_VXLAN_RECEIVER"] === "dgram" || nativeReceiver() instanceof Error ? "dgram" : "native";
     console.log(`node ${process.version}; peer + VTEP on core 0, evpn-proxy (receiver ${receiver}) on core 1`);
@@ -205,6 +212,27 @@ async function main(): Promise<void> {
       `(c) ${n(sent)} datagrams offered at ${n(RATE)}/s (sent at ${n(c.sent["rate"])}/s), 99 % known: socket drops ${n(lost)} ` +
         `(${((lost / sent) * 100).toFixed(3)} %); new MACs ${n(cGot)} of ${n(newMacs)} became routes`,
     );
+
+    // (d) memory per learned MAC, a million more
+    let d: Event = {};
+    const held = [w, a, b, c].reduce((sum, x) => sum + Number(x.result["received"]), 0);
+    if (MEMORY_MACS > held) {
+      await sleep(2000);
+      const rss2 = rssOf(pid);
+      const drops4 = await udpDrops(lab, px);
+      const r = await peer.run({ first: 5_000_000, count: MEMORY_MACS - held, rate: MEMORY_RATE });
+      const drops5 = await udpDrops(lab, px);
+      await sleep(2000);
+      const rss3 = rssOf(pid);
+      const dGot = Number(r.result["received"]);
+      d = { ...r.sent, ...r.result, drops: drops5 - drops4, held: held + dGot, rssUp, rssBefore: rss2, rssAfter: rss3 };
+      console.log(
+        `(d) ${n(MEMORY_MACS - held)} more new MACs at ${n(MEMORY_RATE)}/s: ${n(dGot)} routes, socket drops ${n(drops5 - drops4)}, ` +
+          `${n(held + dGot)} MACs held; evpn-proxy RSS ${n(rss2 / 2 ** 20)} → ${n(rss3 / 2 ** 20)} MiB: ` +
+          `+${n((rss3 - rss2) / Math.max(1, dGot))} bytes per MAC added; ` +
+          `${n((rss3 - rssUp) / Math.max(1, held + dGot))} bytes per MAC held since the session came up (${n(rssUp / 2 ** 20)} MiB)`,
+      );
+    }
     console.log(
       JSON.stringify({
         warmup: w.result,
@@ -212,6 +240,7 @@ async function main(): Promise<void> {
         floor: f.result,
         b: { ...b.sent, ...b.result, drops: drops1 - drops0 },
         c: { ...c.sent, ...c.result, drops: lost },
+        d,
       }),
     );
     if (!proxy.running) throw new Error(`evpn-proxy exited: ${JSON.stringify(proxy.exitStatus)}`);
