@@ -17,19 +17,23 @@
 //                1 % new; loss = the kernel's drop count of the proxy's VXLAN socket
 //                (/proc/net/udp "drops") / datagrams sent, and new MACs that became routes.
 //   (d) memory:  new MACs at 100,000/s (below the proxy's learning rate, so none is lost) until
-//                the proxy holds 1,000,000 (its per-VTEP maximum); the proxy's RSS (its whole
-//                process, as `ps` shows it) growth over (d) divided by the MACs (d) added, and
-//                its growth since the session came up divided by all 1,000,000.
+//                the proxy holds 1,000,000 (its per-VTEP maximum); per MAC held, the proxy's
+//                growth since its session came up: of its RSS (as `ps` shows it, garbage
+//                included) and of its live memory (V8 heap + array buffers after two full GCs,
+//                asked for through bench/proxy-gc.ts, which runs the proxy with --expose-gc).
 // Also: the proxy's RSS growth per learned MAC after (b).
 //   BENCH_WARMUP_MACS (5000), BENCH_LATENCY_MACS, BENCH_BURST_MACS, BENCH_RATE,
 //   BENCH_INGEST_SECONDS, BENCH_NEW_EVERY (100), BENCH_MEMORY_MACS (1000000 held at the end; 0 skips (d)),
-//   BENCH_MEMORY_RATE (100000) override the sizes; EVPN_PROXY_VXLAN_RECEIVER (native|dgram) is
+//   BENCH_MEMORY_RATE (100000) override the sizes; BENCH_ONLY=d runs (d) alone; BENCH_MEMORY_ND=1
+//   makes (d) MAC/IP: neighbour solicitations, one IPv6 address per MAC, include-ip true;
+//   BENCH_MEMORY_VNIS=4000 (with BENCH_ONLY=d) makes it MAC/IP over ARP: 4,000 services, MAC k
+//   in VNI 10 + k mod 4000 with sender IP 198.51.100.(k / 4000 mod 250 + 1), include-ip true; EVPN_PROXY_VXLAN_RECEIVER (native|dgram) is
 //   passed on to the proxy.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { proxyArgv } from "../lab/seed.js";
+import { PROXY_MAIN, proxyArgv } from "../lab/seed.js";
 import { nativeReceiver } from "../src/dataplane/udp-source.js";
 import { Lab, sleep } from "../test/helpers/lab.js";
 
@@ -42,11 +46,17 @@ const INGEST_SECONDS = Number(process.env["BENCH_INGEST_SECONDS"] ?? 5);
 const NEW_EVERY = Number(process.env["BENCH_NEW_EVERY"] ?? 100);
 const MEMORY_MACS = Number(process.env["BENCH_MEMORY_MACS"] ?? 1_000_000);
 const MEMORY_RATE = Number(process.env["BENCH_MEMORY_RATE"] ?? 100_000);
+const ONLY_D = process.env["BENCH_ONLY"] === "d";
+const MEMORY_ND = process.env["BENCH_MEMORY_ND"] === "1";
+/** (d) over this many VNIs (10, 11, …), 250 MACs each, ARP sender IPs 198.51.100.1–250 in each. */
+const MEMORY_VNIS = Number(process.env["BENCH_MEMORY_VNIS"] ?? 1);
+const INCLUDE_IP = MEMORY_ND || MEMORY_VNIS > 1;
 const VT = "192.0.2.1";
 const PX = "192.0.2.2";
 const VNI = 10;
 const PEER = new URL("./learning-peer.js", import.meta.url).pathname;
 const FLOOR = new URL("./learning-floor.js", import.meta.url).pathname;
+const PROXY_GC = new URL("./proxy-gc.js", import.meta.url).pathname;
 
 const CONFIG = `router-id: ${PX}
 local-as: 65000
@@ -55,14 +65,17 @@ neighbors:
     peer-as: 65000
     connect-retry: 1
 services:
-  - name: vni${VNI}
-    evi: ${VNI}
-    vni: ${VNI}
+${Array.from(
+  { length: MEMORY_VNIS },
+  (_, i) => `  - name: vni${VNI + i}
+    evi: ${VNI + i}
+    vni: ${VNI + i}
     static-vteps:
       - address: ${VT}
-learning:
+`,
+).join("")}learning:
   vxlan-listen: ${PX}
-  include-ip: false
+  include-ip: ${INCLUDE_IP}
   max-macs-per-vtep: 1000000
   max-macs-per-vni: 10000000
   max-learn-rate: 1000000
@@ -120,6 +133,15 @@ async function udpDrops(lab: Lab, ns: string): Promise<number> {
   throw new Error("no socket on port 4789 in /proc/net/udp");
 }
 
+/** The proxy's live memory: V8 heap and array buffers after two full GCs (bench/proxy-gc.ts). */
+async function liveOf(pid: number, file: string): Promise<number> {
+  rmSync(file, { force: true });
+  process.kill(pid, "SIGUSR2");
+  for (let i = 0; i < 200 && !existsSync(file); i++) await sleep(50);
+  const m = JSON.parse(readFileSync(file, "utf8")) as { heapUsed: number; arrayBuffers: number };
+  return m.heapUsed + m.arrayBuffers;
+}
+
 function rssOf(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : NaN;
@@ -139,6 +161,72 @@ function nodePid(pid: number): number {
 const n = (x: unknown) => Math.round(Number(x)).toLocaleString("en-US");
 const ms = (x: unknown) => (x === null ? "-" : Number(x).toFixed(3));
 
+/** (a), (b), (c); returns how many MACs the proxy holds afterwards. */
+async function phasesAtoC(
+  lab: Lab,
+  px: string,
+  pid: number,
+  peer: Peer,
+  results: Record<string, Event>,
+): Promise<number> {
+  // (a) latency when idle: warm-up, measured, and the floor of the path
+  const latency = (label: string, r: Event) =>
+    console.log(
+      `${label}: ${n(r["received"])} arrived; latency p50 ${ms(r["p50Ms"])} ms, p99 ${ms(r["p99Ms"])} ms, max ${ms(r["maxMs"])} ms`,
+    );
+  const w = await peer.run({ first: 2_000_000, count: WARMUP_MACS, rate: 1000 });
+  latency(`(a) warm-up, first ${n(WARMUP_MACS)} new MACs at 1,000/s after start`, w.result);
+  const a = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000 });
+  latency(`(a) ${n(LATENCY_MACS)} new MACs at 1,000/s`, a.result);
+  const f = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000, floor: true });
+  latency(`    floor: the same datagrams through a relay that does no work`, f.result);
+
+  // (b) burst
+  await sleep(1000);
+  const rss0 = rssOf(pid);
+  const drops0 = await udpDrops(lab, px);
+  const bFirst = 1_000_000;
+  const b = await peer.run({ first: bFirst, count: BURST_MACS, rate: RATE });
+  const drops1 = await udpDrops(lab, px);
+  await sleep(1000);
+  const rss1 = rssOf(pid);
+  const got = Number(b.result["received"]);
+  console.log(
+    `(b) ${n(BURST_MACS)} new MACs offered at ${n(RATE)}/s (sent at ${n(b.sent["rate"])}/s in ${ms(b.sent["ms"])} ms): ` +
+      `${n(got)} routes (${((got / BURST_MACS) * 100).toFixed(2)} %), last after ${ms(b.result["lastMs"])} ms; ` +
+      `socket drops ${n(drops1 - drops0)}; p50 ${ms(b.result["p50Ms"])} ms, p99 ${ms(b.result["p99Ms"])} ms`,
+  );
+  console.log(`    evpn-proxy RSS +${n((rss1 - rss0) / Math.max(1, got))} bytes per learned MAC (whole process)`);
+
+  // (c) ingest of mostly known MACs
+  await sleep(1000);
+  const newMacs = Math.max(1, Math.round((RATE * INGEST_SECONDS) / NEW_EVERY));
+  const drops2 = await udpDrops(lab, px);
+  const c = await peer.run({
+    first: 3_000_000,
+    count: newMacs,
+    rate: RATE,
+    known: [bFirst, bFirst + BURST_MACS],
+    ratio: NEW_EVERY,
+  });
+  const drops3 = await udpDrops(lab, px);
+  const sent = Number(c.sent["datagrams"]);
+  const lost = drops3 - drops2;
+  const cGot = Number(c.result["received"]);
+  console.log(
+    `(c) ${n(sent)} datagrams offered at ${n(RATE)}/s (sent at ${n(c.sent["rate"])}/s), 99 % known: socket drops ${n(lost)} ` +
+      `(${((lost / sent) * 100).toFixed(3)} %); new MACs ${n(cGot)} of ${n(newMacs)} became routes`,
+  );
+  Object.assign(results, {
+    warmup: w.result,
+    a: a.result,
+    floor: f.result,
+    b: { ...b.sent, ...b.result, drops: drops1 - drops0 },
+    c: { ...c.sent, ...c.result, drops: lost },
+  });
+  return [w, a, b, c].reduce((sum, x) => sum + Number(x.result["received"]), 0);
+}
+
 async function main(): Promise<void> {
   const lab = await Lab.create("blrn");
   let peer: Peer | undefined;
@@ -150,9 +238,18 @@ async function main(): Promise<void> {
     writeFileSync(cfg, CONFIG);
     peer = new Peer(vt);
     await peer.event("ready", 10_000);
-    const proxy = lab.spawn(px, "taskset", ["-c", "1", process.execPath, ...proxyArgv(cfg, "warn")], {
-      name: "evpn-proxy",
-    });
+    const memFile = join(lab.workDir, "memory.json");
+    const argv = proxyArgv(cfg, "warn"); // V8 flags, main.js, its arguments
+    const at = argv.indexOf(PROXY_MAIN);
+    const flags = [...argv.slice(0, at), "--expose-gc"];
+    const proxy = lab.spawn(
+      px,
+      "taskset",
+      ["-c", "1", process.execPath, ...flags, PROXY_GC, memFile, ...argv.slice(at + 1)],
+      {
+        name: "evpn-proxy",
+      },
+    );
     lab.spawn(px, "taskset", ["-c", "1", process.execPath, FLOOR, JSON.stringify({ local: PX, peer: VT })], {
       name: "floor-relay",
     });
@@ -160,89 +257,59 @@ async function main(): Promise<void> {
     await sleep(1000);
     const pid = nodePid(proxy.pid);
     const rssUp = rssOf(pid);
+    const liveUp = await liveOf(pid, memFile);
     const receiver =
       process.env["EVPN_PROXY_VXLAN_RECEIVER"] === "dgram" || nativeReceiver() instanceof Error ? "dgram" : "native";
     console.log(`node ${process.version}; peer + VTEP on core 0, evpn-proxy (receiver ${receiver}) on core 1`);
 
-    // (a) latency when idle: warm-up, measured, and the floor of the path
-    const latency = (label: string, r: Event) =>
-      console.log(
-        `${label}: ${n(r["received"])} arrived; latency p50 ${ms(r["p50Ms"])} ms, p99 ${ms(r["p99Ms"])} ms, max ${ms(r["maxMs"])} ms`,
-      );
-    const w = await peer.run({ first: 2_000_000, count: WARMUP_MACS, rate: 1000 });
-    latency(`(a) warm-up, first ${n(WARMUP_MACS)} new MACs at 1,000/s after start`, w.result);
-    const a = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000 });
-    latency(`(a) ${n(LATENCY_MACS)} new MACs at 1,000/s`, a.result);
-    const f = await peer.run({ first: 0, count: LATENCY_MACS, rate: 1000, floor: true });
-    latency(`    floor: the same datagrams through a relay that does no work`, f.result);
-
-    // (b) burst
-    await sleep(1000);
-    const rss0 = rssOf(pid);
-    const drops0 = await udpDrops(lab, px);
-    const bFirst = 1_000_000;
-    const b = await peer.run({ first: bFirst, count: BURST_MACS, rate: RATE });
-    const drops1 = await udpDrops(lab, px);
-    await sleep(1000);
-    const rss1 = rssOf(pid);
-    const got = Number(b.result["received"]);
-    console.log(
-      `(b) ${n(BURST_MACS)} new MACs offered at ${n(RATE)}/s (sent at ${n(b.sent["rate"])}/s in ${ms(b.sent["ms"])} ms): ` +
-        `${n(got)} routes (${((got / BURST_MACS) * 100).toFixed(2)} %), last after ${ms(b.result["lastMs"])} ms; ` +
-        `socket drops ${n(drops1 - drops0)}; p50 ${ms(b.result["p50Ms"])} ms, p99 ${ms(b.result["p99Ms"])} ms`,
-    );
-    console.log(`    evpn-proxy RSS +${n((rss1 - rss0) / Math.max(1, got))} bytes per learned MAC (whole process)`);
-
-    // (c) ingest of mostly known MACs
-    await sleep(1000);
-    const newMacs = Math.max(1, Math.round((RATE * INGEST_SECONDS) / NEW_EVERY));
-    const drops2 = await udpDrops(lab, px);
-    const c = await peer.run({
-      first: 3_000_000,
-      count: newMacs,
-      rate: RATE,
-      known: [bFirst, bFirst + BURST_MACS],
-      ratio: NEW_EVERY,
-    });
-    const drops3 = await udpDrops(lab, px);
-    const sent = Number(c.sent["datagrams"]);
-    const lost = drops3 - drops2;
-    const cGot = Number(c.result["received"]);
-    console.log(
-      `(c) ${n(sent)} datagrams offered at ${n(RATE)}/s (sent at ${n(c.sent["rate"])}/s), 99 % known: socket drops ${n(lost)} ` +
-        `(${((lost / sent) * 100).toFixed(3)} %); new MACs ${n(cGot)} of ${n(newMacs)} became routes`,
-    );
+    const results: Record<string, Event> = {};
+    let held = 0;
+    if (!ONLY_D && INCLUDE_IP) throw new Error("BENCH_MEMORY_ND and BENCH_MEMORY_VNIS need BENCH_ONLY=d");
+    if (!ONLY_D) held = await phasesAtoC(lab, px, pid, peer, results);
 
     // (d) memory per learned MAC, a million more
-    let d: Event = {};
-    const held = [w, a, b, c].reduce((sum, x) => sum + Number(x.result["received"]), 0);
     if (MEMORY_MACS > held) {
       await sleep(2000);
       const rss2 = rssOf(pid);
       const drops4 = await udpDrops(lab, px);
-      const r = await peer.run({ first: 5_000_000, count: MEMORY_MACS - held, rate: MEMORY_RATE });
+      const r = await peer.run({
+        first: 5_000_000,
+        count: MEMORY_MACS - held,
+        rate: MEMORY_RATE,
+        nd: MEMORY_ND,
+        vnis: MEMORY_VNIS,
+      });
+
       const drops5 = await udpDrops(lab, px);
       await sleep(2000);
       const rss3 = rssOf(pid);
+      const live = await liveOf(pid, memFile);
+      await sleep(1000);
+      const rssGc = rssOf(pid);
       const dGot = Number(r.result["received"]);
-      d = { ...r.sent, ...r.result, drops: drops5 - drops4, held: held + dGot, rssUp, rssBefore: rss2, rssAfter: rss3 };
+      results["d"] = {
+        ...r.sent,
+        ...r.result,
+        drops: drops5 - drops4,
+        held: held + dGot,
+        rssUp,
+        rssBefore: rss2,
+        rssAfter: rss3,
+        rssAfterGc: rssGc,
+        liveUp,
+        liveAfter: live,
+      };
       console.log(
-        `(d) ${n(MEMORY_MACS - held)} more new MACs at ${n(MEMORY_RATE)}/s: ${n(dGot)} routes, socket drops ${n(drops5 - drops4)}, ` +
+        `(d) ${n(MEMORY_MACS - held)} more new MACs${MEMORY_ND ? " (ND, MAC/IP routes)" : MEMORY_VNIS > 1 ? ` (ARP over ${n(MEMORY_VNIS)} VNIs, MAC/IP routes)` : ""} at ${n(MEMORY_RATE)}/s: ${n(dGot)} routes, socket drops ${n(drops5 - drops4)}, ` +
           `${n(held + dGot)} MACs held; evpn-proxy RSS ${n(rss2 / 2 ** 20)} → ${n(rss3 / 2 ** 20)} MiB: ` +
           `+${n((rss3 - rss2) / Math.max(1, dGot))} bytes per MAC added; ` +
-          `${n((rss3 - rssUp) / Math.max(1, held + dGot))} bytes per MAC held since the session came up (${n(rssUp / 2 ** 20)} MiB)`,
+          `${n((rss3 - rssUp) / Math.max(1, held + dGot))} bytes per MAC held since the session came up (${n(rssUp / 2 ** 20)} MiB); ` +
+          `live memory (heap + array buffers after full GC) ${n(liveUp / 2 ** 20)} → ${n(live / 2 ** 20)} MiB: ` +
+          `${n((live - liveUp) / Math.max(1, held + dGot))} bytes per MAC held; RSS after that GC ${n(rssGc / 2 ** 20)} MiB: ` +
+          `${n((rssGc - rssUp) / Math.max(1, held + dGot))} bytes per MAC held`,
       );
     }
-    console.log(
-      JSON.stringify({
-        warmup: w.result,
-        a: a.result,
-        floor: f.result,
-        b: { ...b.sent, ...b.result, drops: drops1 - drops0 },
-        c: { ...c.sent, ...c.result, drops: lost },
-        d,
-      }),
-    );
+    console.log(JSON.stringify(results));
     if (!proxy.running) throw new Error(`evpn-proxy exited: ${JSON.stringify(proxy.exitStatus)}`);
   } finally {
     peer?.stop();

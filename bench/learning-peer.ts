@@ -10,13 +10,17 @@
 //          {"cmd":"run","first":0,"count":5000,"rate":1000,"floor":true}
 //            the same datagrams to bench/learning-floor.ts (UDP 4790), arrivals from its TCP
 //            connection (port 7000) instead of BGP: the floor of the latency on this path
+//          {"cmd":"run","first":0,"count":5000,"rate":1000,"nd":true}
+//            neighbour solicitations instead of ARP: one IPv6 address per MAC (MAC/IP routes)
+//          {"cmd":"run","first":0,"count":5000,"rate":1000,"vnis":4000}
+//            MAC first+i in VNI vni + i mod vnis, sender IP 198.51.100.(i / vnis mod 250 + 1)
 //          {"cmd":"stop"}
 import dgram from "node:dgram";
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { decodeMessage, encodeMessage, KEEPALIVE, makeOpen, MessageFramer } from "../src/codec/index.js";
-import { arpDatagram, benchMacIndex } from "./vxlan-arp.js";
+import { arpDatagram, benchMacIndex, ndDatagram } from "./vxlan-arp.js";
 
 const o = JSON.parse(process.argv[2] ?? "{}") as { local: string; proxy: string; as: number; vni: number };
 const say = (x: object): void => void process.stdout.write(`${JSON.stringify(x)}\n`);
@@ -29,6 +33,8 @@ interface Run {
   known?: [number, number];
   ratio?: number;
   floor?: boolean;
+  nd?: boolean;
+  vnis?: number;
 }
 
 // ---- the BGP peer (passive; the proxy connects) ----
@@ -123,7 +129,13 @@ const percentile = (xs: Float64Array, p: number): number => xs[Math.min(xs.lengt
 async function run(r: Run): Promise<void> {
   const ratio = r.known ? (r.ratio ?? 100) : 1;
   const total = r.count * ratio; // datagrams
-  const fresh = Array.from({ length: r.count }, (_, i) => arpDatagram(o.vni, r.first + i, (i % 250) + 1));
+  const fresh = Array.from({ length: r.count }, (_, i) =>
+    r.nd
+      ? ndDatagram(o.vni, r.first + i)
+      : r.vnis && r.vnis > 1
+        ? arpDatagram(o.vni + (i % r.vnis), r.first + i, (Math.floor(i / r.vnis) % 250) + 1)
+        : arpDatagram(o.vni, r.first + i, (i % 250) + 1),
+  );
   const known = r.known
     ? Array.from({ length: r.known[1] - r.known[0] }, (_, i) => arpDatagram(o.vni, r.known![0] + i, (i % 250) + 1))
     : [];
