@@ -308,6 +308,29 @@ learning:
       // The same ARP again costs no BGP work.
       await new Promise<void>((r) => tx.send(frame, 4789, SPEAKER, () => r()));
       assert.deepEqual(routesOf(await collect(p, 500)).announced, []);
+      // A new session is sent the learned routes again (the learning engine holds their only copy).
+      p.close();
+      let q: ScriptedPeer | undefined;
+      let open: BgpMessage | undefined;
+      for (let i = 0; i < 100 && !open; i++) {
+        q = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => undefined);
+        open = await q?.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 }).catch(() => undefined);
+        if (!open) {
+          q?.close();
+          await sleep(100);
+        }
+      }
+      assert.ok(q && open, `no second session:\n${d.out.join("")}`);
+      const again = await collect(q);
+      assert.deepEqual(
+        routesOf(again)
+          .announced.map((x) => (x.route.routeType === 2 ? `${x.route.mac} ${x.route.ip ?? "-"}` : "IMET"))
+          .sort(),
+        ["02:00:00:00:01:05 -", "02:00:00:00:01:05 198.51.100.5", "IMET"],
+      );
+      const last = again[again.length - 1];
+      assert.ok(last?.type === 2 && last.attributes.length === 1, "End-of-RIB after the table");
+      q.close();
     } finally {
       tx.close();
       d.child.kill("SIGKILL");
