@@ -719,9 +719,12 @@ async function frrRestarts(run: Run, how: string, takeDown: (v1: Frr) => Promise
     return s.state !== "Established" && s;
   });
   assert.equal(down.counters.notificationsIn, notificationsBefore, `no NOTIFICATION from FRR (${how})`);
-  const downLine = speakerLog(sp)
-    .slice(logBefore)
-    .find((l) => l.msg === `session with ${V1} down`);
+  // The speaker's log is written asynchronously: wait for the line rather than read it once.
+  const downLine = await run.wait("the session-down line in our speaker's log", async () =>
+    speakerLog(sp)
+      .slice(logBefore)
+      .find((l) => l.msg === `session with ${V1} down`),
+  );
   assert.equal(downLine?.["cause"], "tcp-failed");
   assert.equal(downLine?.["gracefulRestart"], true);
   run.note(`FRR down (${how}), no NOTIFICATION`);
@@ -769,6 +772,11 @@ async function frrRestarts(run: Run, how: string, takeDown: (v1: Frr) => Promise
     before.map((e) => plain([e.route, e.nextHop, e.attributes])),
   );
   // In our log since the restart: established, End-of-RIB, then the sweep that removed nothing.
+  await run.wait("the sweep in our speaker's log", async () =>
+    speakerLog(sp)
+      .slice(logBefore)
+      .some((l) => l.msg === `stale routes of ${V1} swept`),
+  );
   const log = speakerLog(sp).slice(logBefore);
   const up = log.findIndex((l) => l.msg === `session with ${V1} established`);
   const eor = log.findIndex((l) => l.msg === `End-of-RIB from ${V1}`);

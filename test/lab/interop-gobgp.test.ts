@@ -631,8 +631,10 @@ test(
       await gb.stop();
       c.note("gobgpd stopped (SIGTERM)");
       await c.wait("gobgpd's routes flushed", async () => (await c.fromGobgpd()).length === 0, 5_000);
+      // The speaker's log is written asynchronously: the line may follow the flush by a moment.
+      const cease = /NOTIFICATION received from 192\.0\.2\.2: Cease \/ Peer De-configured/;
+      await c.wait("the Cease in our speaker's log", async () => cease.test(sp.logTail(200)), 5_000);
       const log1 = sp.logTail(200);
-      assert.match(log1, /NOTIFICATION received from 192\.0\.2\.2: Cease \/ Peer De-configured/);
       assert.doesNotMatch(log1, /keeping routes of 192\.0\.2\.2 as stale/);
       assert.equal((await sp.status())[0]!.rib.stale, 0);
 
@@ -687,6 +689,8 @@ test(
           i,
           own.find((p) => keyOf(p.route) === keyOf(i.route)),
         );
+      const swept = /"removed":1,"reason":"End-of-RIB received","msg":"stale routes of 192\.0\.2\.2 swept"/;
+      await c.wait("the sweep in our speaker's log", async () => swept.test(sp.logTail(400)), 5_000);
       const log = sp.logTail(400);
       assert.match(log, /End-of-RIB from 192\.0\.2\.2/);
       assert.match(log, /"removed":1,"reason":"End-of-RIB received","msg":"stale routes of 192\.0\.2\.2 swept"/);
@@ -725,7 +729,17 @@ test(
           () => true,
           () => false,
         );
-      endOfRib = /End-of-RIB from 192\.0\.2\.2/.test(sp.logTail(400).split("session with 192.0.2.2 down")[1] ?? "");
+      endOfRib = await c
+        .wait(
+          "End-of-RIB in our speaker's log", // written asynchronously
+          async () =>
+            /End-of-RIB from 192\.0\.2\.2/.test(sp.logTail(400).split("session with 192.0.2.2 down")[1] ?? ""),
+          5_000,
+        )
+        .then(
+          () => true,
+          () => false,
+        );
     });
     assert.ok(endOfRib, "gobgpd sent End-of-RIB after its restart");
     assert.ok(swept, "the stale route gobgpd did not re-announce was swept within 5 s");
