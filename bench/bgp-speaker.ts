@@ -247,8 +247,11 @@ async function sendRun(lab: Lab, tx: string, rx: string, n: number): Promise<Sam
     const g = await sp.generate(n, TX, 10);
     const t0 = g.startedAt;
     const t1 = await until(() => frr.count(), n, "FRR from evpn-proxy");
+    await sleep(500);
+    const back = (await sp.status())[0]!.rib.rejectedLoop; // our routes reflected back by FRR
     console.log(
-      `  send run: announceAll took ${Math.round(g.announceMs)} ms, FRR complete after ${Math.round(t1 - t0)} ms`,
+      `  send run: announceAll took ${Math.round(g.announceMs)} ms, FRR complete after ${Math.round(t1 - t0)} ms` +
+        ` (${back} of our routes came back reflected)`,
     );
     return { ms: t1 - t0, rssPerRoute: NaN };
   } finally {

@@ -13,6 +13,7 @@ import {
   type EvpnRoute,
   encodeEvpnRoute,
   encodeMessage,
+  ipv4Number,
   type UpdateMessage,
   Writer,
 } from "../src/codec/index.js";
@@ -94,6 +95,12 @@ const updates: UpdateMessage[] = [];
 for (let i = 0; i < N; i += PER_UPDATE)
   updates.push(update(routes.slice(i, i + PER_UPDATE), `192.0.2.${1 + ((i / PER_UPDATE) % 250)}`));
 const encoded = updates.map((u) => encodeMessage(u));
+// The same UPDATEs as a route reflector sends our own routes back: ORIGINATOR_ID = us (RFC 4456).
+const US = "192.0.2.254";
+const reflected = updates.map((u) =>
+  encodeMessage({ ...u, attributes: [...u.attributes, { kind: "originator-id", originatorId: US }] }),
+);
+const LOOP_CTX = { as4: true, loopIds: { originatorId: ipv4Number(US), clusterId: ipv4Number(US) } };
 // Where each UPDATE's EVPN NLRI sits inside MP_REACH_NLRI (RFC 4760 §3).
 const spans = encoded.map((b) => {
   let p = 19 + 2 + ((b[19]! << 8) | b[20]!);
@@ -133,6 +140,18 @@ const results = {
   decodeUpdates: rate("decode whole UPDATE messages, per route", N, () => {
     for (const b of encoded) {
       const r = decodeMessage(b);
+      if (!r.ok) throw r.error;
+    }
+  }),
+  decodeReflected: rate("decode reflected UPDATEs, per route", N, () => {
+    for (const b of reflected) {
+      const r = decodeMessage(b);
+      if (!r.ok) throw r.error;
+    }
+  }),
+  decodeReflectedLoopIds: rate("decode reflected UPDATEs with loop ids, per route", N, () => {
+    for (const b of reflected) {
+      const r = decodeMessage(b, LOOP_CTX);
       if (!r.ok) throw r.error;
     }
   }),

@@ -10,6 +10,7 @@ import {
   type BgpMessage,
   CeaseSub,
   type CodecContext,
+  type LoopIds,
   ceaseNotification,
   decodeMessage,
   encodeMessage,
@@ -122,6 +123,8 @@ export class Fsm {
   private readonly cfg: FsmConfig;
   private framer = new MessageFramer();
   private ctx: CodecContext = { as4: true };
+  /** The session's context with RFC 4456 loop ids, while looped routes may go unbuilt; else null. */
+  private loopCtx: CodecContext | null = null;
   private out: FsmAction[] = [];
   private now = 0;
 
@@ -187,6 +190,7 @@ export class Fsm {
       this.connectRetryAt = this.holdAt = this.keepaliveAt = undefined;
       this.framer = new MessageFramer();
       this.ctx = { as4: true };
+      this.loopCtx = null;
     }
   }
 
@@ -262,6 +266,16 @@ export class Fsm {
     }
   }
 
+  /**
+   * While the receiver holds no route from this peer, routes that loop back to us (RFC 4456 §8:
+   * our ORIGINATOR_ID or CLUSTER_ID) need not be built: they are checked, counted and dropped
+   * (CodecContext.loopIds). Null builds every route. Reset by the next UPDATE that brings routes.
+   */
+  ignoreLoopedRoutes(ids: LoopIds | null): void {
+    if (ids === null || this.state !== "Established") this.loopCtx = null;
+    else if (this.loopCtx?.loopIds !== ids) this.loopCtx = { ...this.ctx, loopIds: ids };
+  }
+
   private data(bytes: Uint8Array): void {
     if (this.state !== "OpenSent" && this.state !== "OpenConfirm" && this.state !== "Established") return;
     this.framer.push(bytes);
@@ -269,8 +283,11 @@ export class Fsm {
       const f = this.framer.next();
       if (f === null) return;
       if (!f.ok) return this.failWith(f.error); // BGPHeaderErr (event 21)
-      const r = decodeMessage(f.frame, this.ctx);
+      const r = decodeMessage(f.frame, this.loopCtx ?? this.ctx);
       if (!r.ok) return this.failWith(r.error); // events 21, 22, 28
+      // Routes of this UPDATE may now be in the receiver's RIB: a later looped UPDATE from this
+      // peer must be built, to replace them (RFC 4271 §9 implicit withdraw).
+      if (this.loopCtx !== null && r.message.type === 2 && buildsEvpnRoutes(r.message)) this.loopCtx = null;
       this.counters.messagesIn++;
       this.message(r.message, r.action, r.errors);
       if ((this.state as FsmState) === "Idle") return;
@@ -328,6 +345,7 @@ export class Fsm {
     this.negotiated = n;
     this.peerOpen = m;
     this.ctx = { as4: n.as4, extendedMessage: n.extendedMessage, ebgp: n.ebgp };
+    this.loopCtx = null;
     if (n.extendedMessage) this.framer.maxLength = MAX_EXTENDED_MESSAGE_LENGTH;
     this.send(KEEPALIVE);
     this.counters.keepalivesOut++;
@@ -430,4 +448,9 @@ export class Fsm {
 /** The earlier of two optional deadlines (no array: this runs after every message sent). */
 export function earliest(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? b : b === undefined || a <= b ? a : b;
+}
+
+function buildsEvpnRoutes(m: UpdateMessage): boolean {
+  for (const a of m.attributes) if (a.kind === "mp-reach" && a.nlri.family === "evpn") return a.nlri.routes.length > 0;
+  return false;
 }

@@ -6,6 +6,8 @@
 import {
   type BgpError,
   CeaseSub,
+  ipv4Number,
+  type LoopIds,
   type ErrorAction,
   type NotificationMessage,
   type RouteRefreshMessage,
@@ -198,6 +200,11 @@ export class Peer {
 
   data(conn: number, bytes: Uint8Array, now: number): PeerAction[] {
     return this.onConn(conn, { type: "Data", bytes }, now);
+  }
+
+  /** Fsm.ignoreLoopedRoutes for the session: the caller holds no route from this peer (or null). */
+  ignoreLoopedRoutes(ids: LoopIds | null): void {
+    this.primary.fsm.ignoreLoopedRoutes(ids);
   }
 
   /**
@@ -446,9 +453,4 @@ export class Peer {
     this.staleFamilies = [];
     this.out.push({ type: "sweep-stale", reason });
   }
-}
-
-function ipv4Number(ip: string): number {
-  const p = ip.split(".").map(Number);
-  return ((p[0]! << 24) >>> 0) + (p[1]! << 16) + (p[2]! << 8) + p[3]!;
 }

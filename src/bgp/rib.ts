@@ -291,11 +291,7 @@ export class Rib {
     withdrawn: readonly EvpnRoute[],
   ): RibChange[] {
     if (attrs === null && announced.length > 0) throw new TypeError("applyUpdate: announced routes need attributes");
-    let ps = this.peers.get(peer.id);
-    if (ps === undefined) {
-      ps = { ref: peer, counters: newCounters() };
-      this.peers.set(peer.id, ps);
-    } else ps.ref = peer;
+    const ps = this.stateOf(peer);
     const changes: RibChange[] = [];
     let reannounced: Set<string> | null = null;
     if (withdrawn.length > 0 && announced.length > 0) {
@@ -415,6 +411,16 @@ export class Rib {
     return [...this.peers.keys()];
   }
 
+  /** How many paths the peer has in the RIB (0 when unknown). */
+  pathCount(peerId: string): number {
+    return this.peers.get(peerId)?.counters.paths ?? 0;
+  }
+
+  /** Counts announcements of the peer ignored before they became routes (RFC 4456 §8 loops). */
+  countLooped(peer: PeerRef, n: number): void {
+    this.stateOf(peer).counters.rejectedLoop += n;
+  }
+
   counters(peerId: string): Readonly<PeerCounters> | undefined {
     const c = this.peers.get(peerId)?.counters;
     return c === undefined ? undefined : { ...c };
@@ -444,6 +450,15 @@ export class Rib {
         if (a.kind === "as-path" || a.kind === "as4-path")
           for (const s of a.segments) if (s.asns.includes(this.localAs)) return true;
     return false;
+  }
+
+  private stateOf(peer: PeerRef): PeerState {
+    let ps = this.peers.get(peer.id);
+    if (ps === undefined) {
+      ps = { ref: peer, counters: newCounters() };
+      this.peers.set(peer.id, ps);
+    } else ps.ref = peer;
+    return ps;
   }
 
   private attrsEqual(a: PathAttrs, b: PathAttrs): boolean {

@@ -13,6 +13,8 @@ import {
   endOfRib,
   type EvpnRoute,
   type PathAttribute,
+  ipv4Number,
+  type LoopIds,
 } from "../codec/index.js";
 import type { Logger } from "../log.js";
 import { silentLogger } from "../log.js";
@@ -139,6 +141,7 @@ export class Speaker {
   private readonly listeners = new Set<SpeakerListener>();
   private server: net.Server | undefined;
   private owned: OwnedRoutes | null = null;
+  private readonly loopIds: LoopIds;
 
   constructor(opts: SpeakerOptions) {
     this.opts = opts;
@@ -151,6 +154,7 @@ export class Speaker {
       ...(opts.gracefulRestart ? { gracefulRestart: opts.gracefulRestart } : {}),
       ...(opts.extendedMessage === false ? { extendedMessage: false } : {}),
     };
+    this.loopIds = { originatorId: ipv4Number(opts.routerId), clusterId: ipv4Number(opts.clusterId ?? opts.routerId) };
     this.rib = new Rib({
       routerId: opts.routerId,
       localAs: opts.localAs,
@@ -439,7 +443,12 @@ export class Speaker {
       up = true;
       this.run(n, n.peer.connected(conn, now()));
     });
-    sock.on("data", (chunk: Buffer) => this.run(n, n.peer.data(conn, chunk, now())));
+    sock.on("data", (chunk: Buffer) => {
+      // RFC 4456 §8: a route reflector sends our own routes back (FRR sends all of them); while
+      // this peer has nothing in our RIB, they need not be built to be ignored.
+      n.peer.ignoreLoopedRoutes(this.rib.pathCount(n.cfg.address) === 0 ? this.loopIds : null);
+      this.run(n, n.peer.data(conn, chunk, now()));
+    });
     sock.on("error", (e) => {
       lastError = e.message;
     });
@@ -585,6 +594,7 @@ export class Speaker {
       if (a.kind === "mp-reach" && a.nlri.family === "evpn") {
         announced = a.nlri.routes;
         nextHop = a.nextHop[0] ?? "";
+        if (a.nlri.ignored) this.rib.countLooped(n.ref, a.nlri.ignored);
       } else if (a.kind === "mp-unreach" && a.nlri.family === "evpn") withdrawn = a.nlri.routes;
     }
     if (action === "treat-as-withdraw") {

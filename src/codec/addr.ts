@@ -97,6 +97,12 @@ function hexVal(c: number): number {
 }
 
 /** Writes an IPv6 address (RFC 4291 §2.2 text forms, including an embedded IPv4 tail). */
+/** A dotted-quad IPv4 address as an unsigned 32-bit number (a BGP Identifier, RFC 6286 §2.1); NaN if it is not one. */
+export function ipv4Number(s: string): number {
+  const b = new Uint8Array(4);
+  return parseIpv4Into(s, b, 0) ? ((b[0]! << 24) >>> 0) + ((b[1]! << 16) | (b[2]! << 8) | b[3]!) : NaN;
+}
+
 export function parseIpv6Into(s: string, out: Uint8Array, o: number): boolean {
   const dbl = s.indexOf("::");
   if (dbl !== -1 && s.indexOf("::", dbl + 1) !== -1) return false;

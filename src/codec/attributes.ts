@@ -33,7 +33,8 @@ export interface LargeCommunity {
 
 /** NLRI carried in MP_REACH_NLRI / MP_UNREACH_NLRI, by address family. */
 export type MpNlri =
-  | { family: "evpn"; routes: EvpnRoute[] }
+  /** `ignored`: routes checked but not built (CodecContext.loopIds). */
+  | { family: "evpn"; routes: EvpnRoute[]; ignored?: number }
   | { family: "ipv4" | "ipv6"; prefixes: string[] }
   | { family: "raw"; data: Uint8Array };
 
@@ -106,6 +107,40 @@ export interface CodecContext {
   extendedMessage?: boolean;
   /** True on an eBGP session: LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST are then discarded (RFC 7606 §7.5, §7.9, §7.10). */
   ebgp?: boolean;
+  /**
+   * Decoding only, iBGP: an UPDATE whose ORIGINATOR_ID is `originatorId` or whose CLUSTER_LIST
+   * holds `clusterId` is a reflection loop whose routes the receiver ignores (RFC 4456 §8), so its
+   * MP_REACH_NLRI EVPN routes are checked (errors as usual) but not built: `routes` stays empty
+   * and `ignored` counts them. For a receiver that needs no key of them (nothing to replace).
+   */
+  loopIds?: LoopIds;
+}
+
+/** Our BGP Identifier and cluster ID as 32-bit numbers (RFC 4456 §7, §8). */
+export interface LoopIds {
+  originatorId: number;
+  clusterId: number;
+}
+
+/**
+ * True when the attributes in b[start, end) carry ORIGINATOR_ID = ids.originatorId or a
+ * CLUSTER_LIST holding ids.clusterId. A header scan only: malformed attributes are left to
+ * decodeAttributes (the loop then goes unnoticed and the routes are built).
+ */
+function looped(b: Uint8Array, start: number, end: number, ids: LoopIds): boolean {
+  for (let p = start; p < end;) {
+    const hdr = b[p]! & AttrFlag.EXTENDED_LENGTH ? 4 : 3;
+    if (end - p < hdr) return false;
+    const type = b[p + 1]!;
+    const len = hdr === 4 ? u16(b, p + 2) : b[p + 2]!;
+    const v = p + hdr;
+    if (v + len > end) return false;
+    if (type === AttrType.ORIGINATOR_ID && len === 4 && u32(b, v) === ids.originatorId) return true;
+    if (type === AttrType.CLUSTER_LIST && len % 4 === 0)
+      for (let i = v; i < v + len; i += 4) if (u32(b, i) === ids.clusterId) return true;
+    p = v + len;
+  }
+  return false;
 }
 
 export const DEFAULT_CONTEXT: CodecContext = { as4: true };
@@ -272,9 +307,18 @@ function nextHopLengthOk(afi: number, safi: number, len: number): boolean | null
   return null; // family not interpreted
 }
 
-function decodeMpNlri(b: Uint8Array, p: number, end: number, afi: number, safi: number, s: AttrSpan): MpNlri {
+function decodeMpNlri(
+  b: Uint8Array,
+  p: number,
+  end: number,
+  afi: number,
+  safi: number,
+  s: AttrSpan,
+  ignore = false,
+): MpNlri {
   if (afi === Afi.L2VPN && safi === Safi.EVPN) {
     const routes: EvpnRoute[] = [];
+    if (ignore) return { family: "evpn", routes, ignored: decodeEvpnNlri(b, p, end, null, afi, safi) };
     decodeEvpnNlri(b, p, end, routes, afi, safi);
     return { family: "evpn", routes };
   }
@@ -309,7 +353,7 @@ function mpShort(s: AttrSpan, min: number): BgpError {
   );
 }
 
-function decodeMpReach(s: AttrSpan): MpReachAttr {
+function decodeMpReach(s: AttrSpan, ignoreRoutes: boolean): MpReachAttr {
   const { b, v, end } = s;
   if (end - v < 5) throw mpShort(s, 5);
   const afi = u16(b, v);
@@ -339,7 +383,7 @@ function decodeMpReach(s: AttrSpan): MpReachAttr {
     if (nhLen === 32) nextHop.push(formatIpv6(b, nh + 16));
   }
   const reserved = b[nh + nhLen]!;
-  const nlri = decodeMpNlri(b, nh + nhLen + 1, end, afi, safi, s);
+  const nlri = decodeMpNlri(b, nh + nhLen + 1, end, afi, safi, s, ignoreRoutes);
   const attr: MpReachAttr = {
     kind: "mp-reach",
     flags: s.flags,
@@ -390,7 +434,7 @@ function decodePmsi(s: AttrSpan): PmsiTunnelAttr {
  * Decodes one attribute value. Throws BgpError carrying the RFC 7606 approach. Flag conflicts are
  * reported separately by the caller so that an MP attribute with bad flags is still parsed.
  */
-function decodeValue(s: AttrSpan, ctx: CodecContext): PathAttribute {
+function decodeValue(s: AttrSpan, ctx: CodecContext, ignoreRoutes: boolean): PathAttribute {
   const { b, v, end, flags } = s;
   const len = end - v;
   switch (s.type) {
@@ -435,7 +479,7 @@ function decodeValue(s: AttrSpan, ctx: CodecContext): PathAttribute {
       return { kind: "cluster-list", flags, clusterIds };
     }
     case AttrType.MP_REACH_NLRI:
-      return decodeMpReach(s);
+      return decodeMpReach(s, ignoreRoutes);
     case AttrType.MP_UNREACH_NLRI:
       return decodeMpUnreach(s);
     case AttrType.EXTENDED_COMMUNITIES: {
@@ -486,6 +530,8 @@ export function decodeAttributes(b: Uint8Array, start: number, end: number, ctx:
   const attributes: PathAttribute[] = [];
   const errors: BgpError[] = [];
   const seen = new Uint8Array(256);
+  // RFC 7606 §7.9/§7.10: on eBGP these attributes are disregarded, so no loop is seen there.
+  const ignoreRoutes = ctx.loopIds !== undefined && ctx.ebgp !== true && looped(b, start, end, ctx.loopIds);
   let p = start;
   while (p < end) {
     const flags = b[p]!;
@@ -563,7 +609,7 @@ export function decodeAttributes(b: Uint8Array, start: number, end: number, ctx:
     }
     let attr: PathAttribute;
     try {
-      attr = decodeValue(s, ctx);
+      attr = decodeValue(s, ctx, ignoreRoutes);
     } catch (e) {
       if (!(e instanceof BgpError)) throw e;
       errors.push(e);

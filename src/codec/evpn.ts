@@ -130,8 +130,8 @@ function badRoute(type: number, afi: number, safi: number, why: string): BgpErro
   return nlriError("ERR_EVPN_ROUTE_LENGTH", `EVPN route type ${type}: ${why}`, afi, safi);
 }
 
-/** Decodes one EVPN route at `p`; returns the offset after it. Throws BgpError. */
-function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi: number, safi: number): number {
+/** Decodes one EVPN route at `p` (checks it only when `out` is null); returns the offset after it. Throws BgpError. */
+function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[] | null, afi: number, safi: number): number {
   if (end - p < 2)
     throw nlriError("ERR_EVPN_TRUNCATED", `EVPN NLRI truncated: ${end - p} byte(s) left, need 2`, afi, safi);
   const type = b[p]!;
@@ -148,13 +148,14 @@ function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi:
   switch (type) {
     case 1:
       if (len !== 25) throw badRoute(type, afi, safi, `length ${len}, expected 25`);
-      out.push({
-        routeType: 1,
-        rd: decodeRd(b, v),
-        esi: decodeEsi(b, v + 8),
-        ethernetTag: u32(b, v + 18),
-        label: (b[v + 22]! << 16) | (b[v + 23]! << 8) | b[v + 24]!,
-      });
+      if (out !== null)
+        out.push({
+          routeType: 1,
+          rd: decodeRd(b, v),
+          esi: decodeEsi(b, v + 8),
+          ethernetTag: u32(b, v + 18),
+          label: (b[v + 22]! << 16) | (b[v + 23]! << 8) | b[v + 24]!,
+        });
       return next;
     case 2: {
       if (len < 33) throw badRoute(type, afi, safi, `length ${len}, expected at least 33`);
@@ -166,16 +167,17 @@ function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi:
       if (len !== base && len !== base + 3)
         throw badRoute(type, afi, safi, `length ${len}, expected ${base} or ${base + 3} for IP length ${ipBits}`);
       const l = v + 30 + ipLen;
-      out.push({
-        routeType: 2,
-        rd: decodeRd(b, v),
-        esi: decodeEsi(b, v + 8),
-        ethernetTag: u32(b, v + 18),
-        mac: formatMac(b, v + 23),
-        ip: ipLen === 0 ? undefined : ipLen === 4 ? formatIpv4(b, v + 30) : formatIpv6(b, v + 30),
-        label1: (b[l]! << 16) | (b[l + 1]! << 8) | b[l + 2]!,
-        label2: len === base ? undefined : (b[l + 3]! << 16) | (b[l + 4]! << 8) | b[l + 5]!,
-      });
+      if (out !== null)
+        out.push({
+          routeType: 2,
+          rd: decodeRd(b, v),
+          esi: decodeEsi(b, v + 8),
+          ethernetTag: u32(b, v + 18),
+          mac: formatMac(b, v + 23),
+          ip: ipLen === 0 ? undefined : ipLen === 4 ? formatIpv4(b, v + 30) : formatIpv6(b, v + 30),
+          label1: (b[l]! << 16) | (b[l + 1]! << 8) | b[l + 2]!,
+          label2: len === base ? undefined : (b[l + 3]! << 16) | (b[l + 4]! << 8) | b[l + 5]!,
+        });
       return next;
     }
     case 3: {
@@ -184,12 +186,13 @@ function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi:
       const ipLen = ipLenBytes(ipBits);
       if (ipLen < 0 || 13 + ipLen !== len)
         throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
-      out.push({
-        routeType: 3,
-        rd: decodeRd(b, v),
-        ethernetTag: u32(b, v + 8),
-        originator: formatIp(b, v + 13, ipLen as 4 | 16),
-      });
+      if (out !== null)
+        out.push({
+          routeType: 3,
+          rd: decodeRd(b, v),
+          ethernetTag: u32(b, v + 8),
+          originator: formatIp(b, v + 13, ipLen as 4 | 16),
+        });
       return next;
     }
     case 4: {
@@ -198,12 +201,13 @@ function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi:
       const ipLen = ipLenBytes(ipBits);
       if (ipLen < 0 || 19 + ipLen !== len)
         throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
-      out.push({
-        routeType: 4,
-        rd: decodeRd(b, v),
-        esi: decodeEsi(b, v + 8),
-        originator: formatIp(b, v + 19, ipLen as 4 | 16),
-      });
+      if (out !== null)
+        out.push({
+          routeType: 4,
+          rd: decodeRd(b, v),
+          esi: decodeEsi(b, v + 8),
+          originator: formatIp(b, v + 19, ipLen as 4 | 16),
+        });
       return next;
     }
     case 5: {
@@ -213,35 +217,41 @@ function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[], afi:
       const plen = b[v + 22]!;
       if (plen > ipLen * 8) throw badRoute(type, afi, safi, `IP prefix length ${plen} exceeds ${ipLen * 8}`);
       const a = v + 23;
-      out.push({
-        routeType: 5,
-        rd: decodeRd(b, v),
-        esi: decodeEsi(b, v + 8),
-        ethernetTag: u32(b, v + 18),
-        prefix: `${formatIp(b, a, ipLen)}/${plen}`,
-        gateway: formatIp(b, a + ipLen, ipLen),
-        label: (b[a + 2 * ipLen]! << 16) | (b[a + 2 * ipLen + 1]! << 8) | b[a + 2 * ipLen + 2]!,
-      });
+      if (out !== null)
+        out.push({
+          routeType: 5,
+          rd: decodeRd(b, v),
+          esi: decodeEsi(b, v + 8),
+          ethernetTag: u32(b, v + 18),
+          prefix: `${formatIp(b, a, ipLen)}/${plen}`,
+          gateway: formatIp(b, a + ipLen, ipLen),
+          label: (b[a + 2 * ipLen]! << 16) | (b[a + 2 * ipLen + 1]! << 8) | b[a + 2 * ipLen + 2]!,
+        });
       return next;
     }
     default:
       // RFC 7606 §5.4: unrecognized route types are skipped by length; kept raw for re-encoding.
-      out.push({ routeType: "unknown", code: type, value: b.slice(v, next) });
+      if (out !== null) if (out !== null) out.push({ routeType: "unknown", code: type, value: b.slice(v, next) });
       return next;
   }
 }
 
-/** Decodes all EVPN routes in b[start, end) into `out`. Throws BgpError (afi-safi-disable). */
+/**
+ * Decodes all EVPN routes in b[start, end) into `out` (null: checks them only); returns how many
+ * there are. Throws BgpError (afi-safi-disable).
+ */
 export function decodeEvpnNlri(
   b: Uint8Array,
   start: number,
   end: number,
-  out: EvpnRoute[],
+  out: EvpnRoute[] | null,
   afi: number,
   safi: number,
-): void {
+): number {
   let p = start;
-  while (p < end) p = decodeOne(b, p, end, out, afi, safi);
+  let n = 0;
+  for (; p < end; n++) p = decodeOne(b, p, end, out, afi, safi);
+  return n;
 }
 
 function encErr(r: EvpnRoute, what: string): EncodeError {

@@ -114,7 +114,11 @@ export function decodeUpdateBody(b: Uint8Array, start: number, end: number, ctx:
 }
 
 function mpCount(n: MpNlri): number {
-  return n.family === "evpn" ? n.routes.length : n.family === "raw" ? n.data.length : n.prefixes.length;
+  return n.family === "evpn"
+    ? n.routes.length + (n.ignored ?? 0)
+    : n.family === "raw"
+      ? n.data.length
+      : n.prefixes.length;
 }
 
 export function encodeUpdateBody(w: Writer, m: UpdateMessage, ctx: CodecContext): void {

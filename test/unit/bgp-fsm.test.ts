@@ -8,7 +8,9 @@ import {
   decodeMessage,
   encodeMessage,
   endOfRib,
+  ipv4Number,
   KEEPALIVE,
+  macIpRoute,
   makeOpen,
   type NotificationMessage,
   shutdownCommunication,
@@ -508,5 +510,62 @@ describe("peer controller", () => {
     const a = p.data(conn, encodeMessage({ type: 3, code: 6, subcode: 2, data: h("") }), S);
     assert.ok(a.some((x) => x.type === "down" && !x.gracefulRestart));
     assert.ok(a.some((x) => x.type === "flush"));
+  });
+});
+
+describe("looped routes left unbuilt (RFC 4456 §8)", () => {
+  const ids = { originatorId: ipv4Number(LOCAL.routerId), clusterId: ipv4Number(LOCAL.routerId) };
+  const route = (i: number) =>
+    macIpRoute({ rd: "192.0.2.1:10", mac: `02:00:00:00:00:0${i}`, ip: `198.51.100.${i}`, label1: 10 });
+  const upd = (i: number, originatorId: string) =>
+    encodeMessage({
+      type: 2,
+      withdrawn: [],
+      nlri: [],
+      attributes: [
+        { kind: "origin", origin: 0 },
+        { kind: "as-path", segments: [] },
+        { kind: "local-pref", localPref: 100 },
+        { kind: "originator-id", originatorId },
+        {
+          kind: "mp-reach",
+          afi: 25,
+          safi: 70,
+          nextHop: ["192.0.2.1"],
+          reserved: 0,
+          nlri: { family: "evpn", routes: [route(i)] },
+        },
+      ],
+    });
+  const reached = (actions: FsmAction[]) =>
+    actions.flatMap((a) =>
+      a.type === "update"
+        ? a.update.attributes.flatMap((x) =>
+            x.kind === "mp-reach" && x.nlri.family === "evpn" ? [`${x.nlri.routes.length}/${x.nlri.ignored ?? 0}`] : [],
+          )
+        : [],
+    );
+
+  test("ignored while asked; after an UPDATE that brings routes, looped ones are built again", () => {
+    const f = established();
+    f.ignoreLoopedRoutes(ids);
+    assert.deepEqual(reached(f.handle({ type: "Data", bytes: upd(1, LOCAL.routerId) }, 0)), ["0/1"]);
+    // In one chunk: a route of the peer's own, then one of ours reflected (it must replace the first
+    // if it had the same key, so it is built).
+    const chunk = Buffer.concat([upd(2, "192.0.2.1"), upd(3, LOCAL.routerId)]);
+    assert.deepEqual(reached(f.handle({ type: "Data", bytes: chunk }, 0)), ["1/0", "1/0"]);
+    f.ignoreLoopedRoutes(null);
+    assert.deepEqual(reached(f.handle({ type: "Data", bytes: upd(4, LOCAL.routerId) }, 0)), ["1/0"]);
+  });
+
+  test("asked before the session is established: no effect (the session's context comes with its OPEN)", () => {
+    const f = new Fsm(cfg());
+    f.handle({ type: "ManualStart" }, 0);
+    f.ignoreLoopedRoutes(ids);
+    f.handle({ type: "TcpConnected" }, 0);
+    f.handle({ type: "Data", bytes: open() }, 0);
+    f.handle({ type: "Data", bytes: KA }, 0);
+    assert.equal(f.state, "Established");
+    assert.deepEqual(reached(f.handle({ type: "Data", bytes: upd(1, LOCAL.routerId) }, 0)), ["1/0"]);
   });
 });
