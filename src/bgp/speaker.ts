@@ -235,21 +235,7 @@ export class Speaker {
 
   /** Announces (or replaces) a local route. Share one OutAttrs object between routes with equal attributes. */
   announce(route: EvpnRoute, attrs: OutAttrs): void {
-    // announceAll for one route, without its per-call arrays (the learning path calls this per MAC).
-    const digest = this.digest(attrs);
-    const key = evpnRouteKey(route);
-    for (const n of this.neighbors.values()) {
-      if (!n.adjOut) continue;
-      this.stageOut(n, n.adjOut, route, this.outAttrsFor(n, attrs), key);
-      this.scheduleFlush(n);
-    }
-    this.rib.addLocal(route, digest, key, false);
-  }
-
-  /** Puts one local route into a peer's Adj-RIB-Out; sends early once a full batch is pending. */
-  private stageOut(n: Neighbor, out: AdjRibOut, route: EvpnRoute, attrs: OutAttrs, key: string): void {
-    out.announce(route, attrs, key);
-    if (out.pendingCount >= n.earlyFlush && !n.blocked && n.adjOut === out) this.flush(n);
+    this.announceAll([route], attrs);
   }
 
   /** Announces routes that share attributes: one call for a burst (a configuration, a table). */
@@ -263,7 +249,11 @@ export class Speaker {
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i]!;
       const key = (keys[i] = evpnRouteKey(route));
-      for (const o of outs) this.stageOut(o.n, o.out, route, o.attrs, key);
+      for (const o of outs) {
+        o.out.announce(route, o.attrs, key);
+        // A full batch leaves at once, so that the peer works on it while the burst goes on.
+        if (o.out.pendingCount >= o.n.earlyFlush && !o.n.blocked && o.n.adjOut === o.out) this.flush(o.n);
+      }
     }
     for (const o of outs) this.scheduleFlush(o.n);
     for (let i = 0; i < routes.length; i++) this.rib.addLocal(routes[i]!, digest, keys[i], false);
@@ -316,11 +306,6 @@ export class Speaker {
   /** Configured neighbour addresses. */
   neighborAddresses(): string[] {
     return [...this.neighbors.keys()];
-  }
-
-  /** Every local route, as announced. */
-  *localTable(): IterableIterator<{ route: EvpnRoute; attrs: OutAttrs }> {
-    for (const p of this.rib.localPaths()) yield { route: p.route, attrs: this.outAttrsOf.get(p.attrs)! };
   }
 
   /**

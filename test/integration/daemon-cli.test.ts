@@ -19,7 +19,8 @@ const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
 const SPEAKER = "127.0.0.1";
 const PEER = "127.0.0.2";
 
-function config(port: number, vteps: string[], extra = ""): string {
+/** The first static VTEP gets two configured MACs unless `macs` is false. */
+function config(port: number, vteps: string[], extra = "", macs = true): string {
   return `router-id: 192.0.2.4
 local-as: 65000
 listen:
@@ -34,7 +35,7 @@ services:
     evi: 10
     vni: 10
     static-vteps:
-${vteps.map((v, i) => `      - address: ${v}${i === 0 ? '\n        macs: ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3"]' : ""}`).join("\n")}
+${vteps.map((v, i) => `      - address: ${v}${i === 0 && macs ? '\n        macs: ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3"]' : ""}`).join("\n")}
 ${extra}`;
 }
 
@@ -259,25 +260,7 @@ describe("evpn-proxy run with data-plane learning (VXLAN UDP listener)", () => {
     const file = join(dir, "learn.yaml");
     writeFileSync(
       file,
-      `router-id: 192.0.2.4
-local-as: 65000
-listen:
-  address: ${SPEAKER}
-  port: ${port}
-neighbors:
-  - address: ${PEER}
-    peer-as: 65000
-    passive: true
-services:
-  - name: vni10
-    evi: 10
-    vni: 10
-    static-vteps:
-      - address: 127.0.0.3
-learning:
-  vxlan-listen: ${SPEAKER}
-  include-ip: true
-`,
+      config(port, ["127.0.0.3"], `learning:\n  vxlan-listen: ${SPEAKER}\n  include-ip: true\n`, false),
     );
     const d = start(file);
     const tx = dgram.createSocket("udp4");

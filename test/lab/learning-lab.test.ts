@@ -22,30 +22,18 @@ import {
   EVPN_VTEPS,
   type Host,
   PROXY_IP,
-  STATIC_VTEPS,
   type SeedLab,
   buildSeedLab,
-  defaultProxyServices,
-  host,
-  proxyConfigYaml,
   startProxy,
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { E1, E2, EVPN_IPS, H1, H2, LEARNING_LAB_TOOLS, learningConfigYaml, S1, S2, VNI } from "./learning-fixtures.js";
 import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
-import { FRR_BIN, type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../helpers/lab.js";
+import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../helpers/lab.js";
 
-const TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
 const PREFIX = "t5lr";
-const VNI = 10;
-const S1 = STATIC_VTEPS[0]!.ip;
-const S2 = STATIC_VTEPS[1]!.ip;
-const H1 = host(VNI, "s1");
-const H2 = host(VNI, "s2");
-const E1 = host(VNI, "e1");
-const E2 = host(VNI, "e2");
 const VNI10_HOSTS = [H1, H2, E1, E2];
-const EVPN_IPS = new Set(EVPN_VTEPS.map((v) => v.ip));
 /** A host's IPv6 address in VNI 10: 2001:db8:10::<last octet of its IPv4 address>. */
 const ip6 = (h: Host): string => `2001:db8:10::${h.ip.split(".").at(-1)!}`;
 
@@ -67,7 +55,7 @@ test(
   "learning lab: hosts behind static VTEPs learned from ARP/ND inside VXLAN (issue 5: 2, 3)",
   { timeout: 150_000 },
   async (t) => {
-    if (!requireTools(t, TOOLS, { root: true })) return;
+    if (!requireTools(t, LEARNING_LAB_TOOLS, { root: true })) return;
     const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
@@ -119,11 +107,7 @@ test(
       };
 
       await step("0. proxy with learning and no configured MAC: Established, VNI 10 floods to s1/s2", async () => {
-        const services = defaultProxyServices().map((s) => ({
-          ...s,
-          staticVteps: s.staticVteps.map((v) => ({ address: v.address })),
-        }));
-        const yaml = `${proxyConfigYaml(services)}learning:\n  vxlan-listen: ${PROXY_IP}\n  include-ip: true\n`;
+        const yaml = learningConfigYaml();
         assert.doesNotMatch(yaml, /macs:/);
         proxy = startProxy(lab, writeProxyConfig(lab, yaml));
         await wait(

@@ -21,49 +21,19 @@ import {
   EVPN_VTEPS,
   type Host,
   PROXY_IP,
-  STATIC_VTEPS,
-  type ProxyService,
   type SeedLab,
   buildSeedLab,
-  defaultProxyServices,
-  host,
-  proxyConfigYaml,
   proxyLogLines,
   startProxy,
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { E1, E2, EVPN_IPS, H1, H2, LEARNING_LAB_TOOLS, learningConfigYaml, S1, S2, VNI } from "./learning-fixtures.js";
 import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
-import { FRR_BIN, type Frr, type FrrEvpnMac, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
+import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
 
-const TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
 const PREFIX = "t5mv";
-const VNI = 10;
-const S1 = STATIC_VTEPS[0]!.ip;
-const S2 = STATIC_VTEPS[1]!.ip;
 const E1IP = EVPN_VTEPS[0]!.ip;
-const H1 = host(VNI, "s1");
-const H2 = host(VNI, "s2");
-const E1 = host(VNI, "e1");
-const E2 = host(VNI, "e2");
-const EVPN_IPS = new Set(EVPN_VTEPS.map((v) => v.ip));
-
-/** Services without configured MACs; `vni10Vteps` replaces VNI 10's static VTEPs. */
-function services(vni10Vteps?: string[]): ProxyService[] {
-  return defaultProxyServices().map((s) => ({
-    ...s,
-    staticVteps: (s.vni === VNI && vni10Vteps ? vni10Vteps.map((address) => ({ address })) : s.staticVteps).map(
-      (v) => ({ address: v.address }),
-    ),
-  }));
-}
-
-function configYaml(learning: Record<string, string | number | boolean | string[]>, vni10Vteps?: string[]): string {
-  const lines = ["learning:", `  vxlan-listen: ${PROXY_IP}`, "  include-ip: true"];
-  for (const [k, v] of Object.entries(learning))
-    lines.push(`  ${k}: ${Array.isArray(v) ? `[${v.map((x) => `"${x}"`).join(", ")}]` : String(v)}`);
-  return `${proxyConfigYaml(services(vni10Vteps))}${lines.join("\n")}\n`;
-}
 
 const MOBILITY = { "max-moves": 5, "move-window-seconds": 60, "freeze-seconds": 120 };
 
@@ -71,7 +41,7 @@ test(
   "learning lab: MAC mobility, duplicates, ageing, auto-discovery (issue 5: 3, 4)",
   { timeout: 240_000 },
   async (t) => {
-    if (!requireTools(t, TOOLS, { root: true })) return;
+    if (!requireTools(t, LEARNING_LAB_TOOLS, { root: true })) return;
     const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
@@ -137,7 +107,7 @@ test(
       };
 
       await step("0. proxy with learning (max-moves 5, window 60 s): Established, H1/H2 learned at s1/s2", async () => {
-        proxy = startProxy(lab, writeProxyConfig(lab, configYaml(MOBILITY)), "debug");
+        proxy = startProxy(lab, writeProxyConfig(lab, learningConfigYaml({ learning: MOBILITY })), "debug");
         await wait(
           "RR: session with the proxy Established",
           async () => (await seed.rr.peerState(PROXY_IP)) === "Established",
@@ -241,7 +211,7 @@ test(
       });
 
       await step("4a. mac-ageing-seconds 5: a binding is withdrawn ~5 s after its host goes quiet", async () => {
-        await reload(configYaml({ "mac-ageing-seconds": 5 }), "ageing 5 s");
+        await reload(learningConfigYaml({ learning: { "mac-ageing-seconds": 5 } }), "ageing 5 s");
         await pingFrom(H1, E2.ip, 1);
         await wait(`RR: ${H1.mac} at ${S1}`, async () =>
           (await macRoutes(H1.mac)).includes(`${S1}:${VNI} [2]:[0]:[48]:[${H1.mac}]`) ? true : undefined,
@@ -268,7 +238,10 @@ test(
           return true;
         };
         await reload(
-          configYaml({ "auto-discover-static-vteps": true, "allowed-vtep-prefixes": ["192.0.2.0/30"] }, [S1]),
+          learningConfigYaml({
+            learning: { "auto-discover-static-vteps": true, "allowed-vtep-prefixes": ["192.0.2.0/30"] },
+            vni10Vteps: [S1],
+          }),
           "s1 only, allowed 192.0.2.0/30",
         );
         await wait(`RR: no IMET of ${S2} before it sends`, async () =>
@@ -283,7 +256,10 @@ test(
         note(`s2 discovered: IMET at the RR, FRR floods to it, ${H2.mac} learned`);
 
         await reload(
-          configYaml({ "auto-discover-static-vteps": true, "allowed-vtep-prefixes": ["192.0.2.1/32"] }, [S1]),
+          learningConfigYaml({
+            learning: { "auto-discover-static-vteps": true, "allowed-vtep-prefixes": ["192.0.2.1/32"] },
+            vni10Vteps: [S1],
+          }),
           "s1 only, allowed 192.0.2.1/32",
         );
         await wait(`RR: IMET of ${S2} withdrawn`, async () => (!(await proxied()).includes(imet) ? true : undefined));

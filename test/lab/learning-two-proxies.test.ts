@@ -19,28 +19,18 @@ import {
   type SeedLab,
   UNDERLAY_IF,
   buildSeedLab,
-  defaultProxyServices,
   formatMatrix,
-  host,
-  proxyConfigYaml,
   proxyLogLines,
   startProxy,
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
+import { E1, E2, H1, H2, LEARNING_LAB_TOOLS, learningConfigYaml, S1, S2, VNI } from "./learning-fixtures.js";
 import { labNote, labSteps } from "../helpers/lab-steps.js";
-import { FRR_BIN, type Frr, type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
+import { type Frr, type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
 
-const TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
 const PREFIX = "t5pp";
-const VNI = 10;
 const PROXY2_IP = "192.0.2.5";
-const S1 = STATIC_VTEPS[0]!.ip;
-const S2 = STATIC_VTEPS[1]!.ip;
-const H1 = host(VNI, "s1");
-const H2 = host(VNI, "s2");
-const E1 = host(VNI, "e1");
-const E2 = host(VNI, "e2");
 const LEARNED: [Host, string][] = [
   [H1, S1],
   [H2, S2],
@@ -77,7 +67,7 @@ test(
     timeout: 120_000,
   },
   async (t) => {
-    if (!requireTools(t, TOOLS, { root: true })) return;
+    if (!requireTools(t, LEARNING_LAB_TOOLS, { root: true })) return;
     const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
@@ -94,14 +84,9 @@ test(
         for (const dev of ["vx10", "vx20"])
           await lab.exec(v.name, "bridge", ["fdb", "append", "00:00:00:00:00:00", "dev", dev, "dst", PROXY2_IP]);
 
-      const services = defaultProxyServices().map((s) => ({
-        ...s,
-        staticVteps: s.staticVteps.map((v) => ({ address: v.address })),
-      }));
-      const base = proxyConfigYaml(services);
-      assert.doesNotMatch(base, /macs:/);
-      const yaml1 = `${base}learning:\n  vxlan-listen: ${PROXY_IP}\n  include-ip: true\n`;
-      const yaml2 = `${base.replace(/^router-id: \S+/m, `router-id: ${PROXY2_IP}`)}learning:\n  vxlan-listen: ${PROXY2_IP}\n  include-ip: true\n`;
+      const yaml1 = learningConfigYaml();
+      assert.doesNotMatch(yaml1, /macs:/);
+      const yaml2 = learningConfigYaml({ listen: PROXY2_IP }).replace(/^router-id: \S+/m, `router-id: ${PROXY2_IP}`);
       assert.match(yaml2, new RegExp(`^router-id: ${PROXY2_IP.replace(/\./g, "\\.")}`, "m"));
       const cfg1 = writeProxyConfig(lab, yaml1, "evpn-proxy-1.yaml");
       const cfg2 = writeProxyConfig(lab, yaml2, "evpn-proxy-2.yaml");

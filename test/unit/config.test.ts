@@ -34,6 +34,22 @@ learning:                                    # data-plane learning: next issue; 
   include-ip: true
 `;
 
+/** `learning` with every default (what an empty or absent section yields, but for vxlan-listen). */
+const LEARNING_DEFAULTS = {
+  includeIp: true,
+  captureInterfaces: [],
+  anyFrame: false,
+  autoDiscover: false,
+  allowedPrefixes: [],
+  ageingSeconds: 300,
+  maxMoves: 5,
+  moveWindowSeconds: 180,
+  freezeSeconds: 180,
+  maxMacsPerVtep: 10000,
+  maxMacsPerVni: 100000,
+  maxLearnPerVtepPerSecond: 100,
+};
+
 const MINIMUM_CONFIG: ProxyConfig = {
   routerId: "192.0.2.4",
   localAs: 65000,
@@ -62,21 +78,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
       ],
     },
   ],
-  learning: {
-    vxlanListen: "192.0.2.4",
-    includeIp: true,
-    captureInterfaces: [],
-    anyFrame: false,
-    autoDiscover: false,
-    allowedPrefixes: [],
-    ageingSeconds: 300,
-    maxMoves: 5,
-    moveWindowSeconds: 180,
-    freezeSeconds: 180,
-    maxMacsPerVtep: 10000,
-    maxMacsPerVni: 100000,
-    maxLearnPerVtepPerSecond: 100,
-  },
+  learning: { vxlanListen: "192.0.2.4", ...LEARNING_DEFAULTS },
 };
 
 function parseOk(text: string): ProxyConfig {
@@ -220,20 +222,7 @@ learning: {}
         },
         { name: "empty", evi: 65535, vni: 1, routeTargets: ["65000:65535"], staticVteps: [] },
       ],
-      learning: {
-        includeIp: true,
-        captureInterfaces: [],
-        anyFrame: false,
-        autoDiscover: false,
-        allowedPrefixes: [],
-        ageingSeconds: 300,
-        maxMoves: 5,
-        moveWindowSeconds: 180,
-        freezeSeconds: 180,
-        maxMacsPerVtep: 10000,
-        maxMacsPerVni: 100000,
-        maxLearnPerVtepPerSecond: 100,
-      },
+      learning: LEARNING_DEFAULTS,
     });
   });
 
@@ -245,20 +234,7 @@ learning: {}
     });
     assert.equal(off.listen, null);
     assert.equal(off.gracefulRestart, null);
-    assert.deepEqual(off.learning, {
-      includeIp: true,
-      captureInterfaces: [],
-      anyFrame: false,
-      autoDiscover: false,
-      allowedPrefixes: [],
-      ageingSeconds: 300,
-      maxMoves: 5,
-      moveWindowSeconds: 180,
-      freezeSeconds: 180,
-      maxMacsPerVtep: 10000,
-      maxMacsPerVni: 100000,
-      maxLearnPerVtepPerSecond: 100,
-    });
+    assert.deepEqual(off.learning, LEARNING_DEFAULTS);
     const on = okWith((d) => {
       d.listen = true;
       d["graceful-restart"] = {};
