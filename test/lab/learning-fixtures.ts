@@ -5,11 +5,13 @@ import {
   PROXY_IP,
   type ProxyService,
   STATIC_VTEPS,
+  type SeedLab,
+  buildSeedLab,
   defaultProxyServices,
   host,
   proxyConfigYaml,
 } from "../../lab/seed.js";
-import { FRR_BIN } from "../helpers/lab.js";
+import { FRR_BIN, type Frr, type Lab, type LabProcess } from "../helpers/lab.js";
 
 export const LEARNING_LAB_TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
 export const VNI = 10;
@@ -42,4 +44,20 @@ export function learningConfigYaml(
   for (const [k, v] of Object.entries(o.learning ?? {}))
     lines.push(`  ${k}: ${Array.isArray(v) ? `[${v.map((x) => `"${x}"`).join(", ")}]` : String(v)}`);
   return `${proxyConfigYaml(learningServices(o.vni10Vteps))}${lines.join("\n")}\n`;
+}
+
+/** The seed lab, and its FRR EVPN VTEPs as [underlay IP, FRR] pairs. */
+export async function buildLearningLab(lab: Lab): Promise<{ seed: SeedLab; evpn: [string, Frr][] }> {
+  const seed = await buildSeedLab(lab);
+  return { seed, evpn: EVPN_VTEPS.map((v) => [v.ip, seed.frr[v.name]!]) };
+}
+
+/** The proxy's log and the FRR VTEPs' logs, for a failed wait. */
+export function proxyAndFrrLogs(proxy: () => LabProcess | undefined, evpn: [string, Frr][]): () => string {
+  return () => {
+    const p = proxy();
+    const parts = [`--- proxy log (${p?.logFile ?? "not started"}) ---`, p ? p.logTail(40) : ""];
+    for (const [ip, frr] of evpn) parts.push(`--- FRR ${ip} ---`, frr.logTail(20));
+    return parts.join("\n");
+  };
 }

@@ -18,17 +18,22 @@
 // move with the MAC. Link-local IPv6 bindings (fe80::ff:fe00:10xx) appear when the hosts' ND runs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
-  EVPN_VTEPS,
-  type Host,
-  PROXY_IP,
-  type SeedLab,
-  buildSeedLab,
-  startProxy,
-  writeProxyConfig,
-} from "../../lab/seed.js";
+import { type Host, PROXY_IP, startProxy, writeProxyConfig } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
-import { E1, E2, EVPN_IPS, H1, H2, LEARNING_LAB_TOOLS, learningConfigYaml, S1, S2, VNI } from "./learning-fixtures.js";
+import {
+  E1,
+  E2,
+  EVPN_IPS,
+  H1,
+  H2,
+  LEARNING_LAB_TOOLS,
+  learningConfigYaml,
+  S1,
+  S2,
+  VNI,
+  buildLearningLab,
+  proxyAndFrrLogs,
+} from "./learning-fixtures.js";
 import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
 import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../helpers/lab.js";
 
@@ -59,16 +64,11 @@ test(
     const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
-      const seed: SeedLab = await buildSeedLab(lab);
-      const evpn: [string, Frr][] = EVPN_VTEPS.map((v) => [v.ip, seed.frr[v.name]!]);
+      const { seed, evpn } = await buildLearningLab(lab);
       note("lab built, FRR VTEPs flood to each other");
       let proxy: LabProcess | undefined;
 
-      const diagnostics = (): string => {
-        const parts = [`--- proxy log (${proxy?.logFile ?? "not started"}) ---`, proxy ? proxy.logTail(40) : ""];
-        for (const [ip, frr] of evpn) parts.push(`--- FRR ${ip} ---`, frr.logTail(20));
-        return parts.join("\n");
-      };
+      const diagnostics = proxyAndFrrLogs(() => proxy, evpn);
       const wait = waitWhileRunning(lab, () => proxy, diagnostics);
 
       const step = labSteps(t, lab, PREFIX, 60_000);

@@ -16,18 +16,27 @@ import {
   PROXY_IP,
   proxyArgv,
   STATIC_VTEPS,
-  type SeedLab,
   UNDERLAY_IF,
-  buildSeedLab,
   formatMatrix,
   proxyLogLines,
   startProxy,
   writeProxyConfig,
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
-import { E1, E2, H1, H2, LEARNING_LAB_TOOLS, learningConfigYaml, S1, S2, VNI } from "./learning-fixtures.js";
+import {
+  E1,
+  E2,
+  H1,
+  H2,
+  LEARNING_LAB_TOOLS,
+  learningConfigYaml,
+  S1,
+  S2,
+  VNI,
+  buildLearningLab,
+} from "./learning-fixtures.js";
 import { labNote, labSteps } from "../helpers/lab-steps.js";
-import { type Frr, type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
+import { type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
 
 const PREFIX = "t5pp";
 const PROXY2_IP = "192.0.2.5";
@@ -71,8 +80,7 @@ test(
     const note = labNote(t);
 
     await withLab(t, PREFIX, async (lab: Lab) => {
-      const seed: SeedLab = await buildSeedLab(lab);
-      const evpn: [string, Frr][] = EVPN_VTEPS.map((v) => [v.ip, seed.frr[v.name]!]);
+      const { seed, evpn } = await buildLearningLab(lab);
       note("lab built, FRR VTEPs flood to each other");
 
       // the second proxy: namespace px2 on the underlay bridge, flooded to by both static VTEPs
