@@ -34,7 +34,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { PROXY_MAIN, proxyArgv } from "../lab/seed.js";
-import { nativeReceiver } from "../src/dataplane/udp-source.js";
+import { nativeReceiver } from "../src/dataplane/io/udp-source.js";
 import { Lab, sleep } from "../test/helpers/lab.js";
 
 const WARMUP_MACS = Number(process.env["BENCH_WARMUP_MACS"] ?? 5000);

@@ -12,8 +12,8 @@
 //   memory:  growth of the learning engine per learned MAC (with its IP binding): the V8 heap plus
 //            ArrayBuffer backing stores (typed arrays live outside the heap, heapUsed misses them).
 import { performance } from "node:perf_hooks";
-import { type FabricView, type LearnConfig, Learner } from "../src/dataplane/learn.js";
-import { VxlanUdpSource } from "../src/dataplane/udp-source.js";
+import { type FabricView, type LearnConfig, Learner } from "../src/dataplane/learning/learner.js";
+import { VxlanUdpSource } from "../src/dataplane/io/udp-source.js";
 import { arpDatagram } from "./vxlan-arp.js";
 
 const N = Number(process.env["BENCH_MACS"] ?? 1_000_000);

@@ -28,6 +28,7 @@ import {
   Writer,
 } from "../codec/index.js";
 import { evpnRouteKey, sameEvpnRoute } from "./route-key.js";
+import { InvariantError } from "../errors.js";
 
 /** Attributes shared by the routes of a group: everything but MP_REACH_NLRI, in sending order. */
 export interface OutAttrs {
@@ -245,7 +246,8 @@ export class AdjRibOut {
       const from = q.pos;
       const m = q.attrs === null ? this.packWithdrawals(q) : this.packAnnouncements(q.attrs, q);
       if (m !== null) out.push(m);
-      else if (q.pos === from) throw new Error("AdjRibOut: a staged route does not fit an UPDATE");
+      else if (q.pos === from)
+        throw new InvariantError("ERR_ADJ_RIB_OUT", "AdjRibOut: a staged route does not fit an UPDATE");
       if (q.pos >= q.items.length) this.groups.delete(q.attrs);
     }
     return out;

@@ -10,9 +10,11 @@
 // that whole-peer operations (withdrawAll, markStale, sweepStale, adjIn) walk the Loc-RIB, which
 // is cheap with the few peers (route reflectors) this speaker has.
 
-import { type EvpnMacIp, type EvpnRoute, parseIpv4Into, parseIpv6Into } from "../codec/index.js";
+import { type EvpnMacIp, type EvpnRoute } from "../codec/index.js";
+import { compareAddresses } from "../net/addr.js";
 import { type PathAttrs, sameAttrs } from "./path-attrs.js";
 import { evpnRouteKey, sameEvpnRoute } from "./route-key.js";
+import { InvariantError } from "../errors.js";
 
 export interface PeerRef {
   /** Unique per peer, e.g. its address. */
@@ -123,20 +125,6 @@ function pathOf(slot: Slot | undefined, ps: PeerState): RibPath | undefined {
 
 // ---------------------------------------------------------------------------------------------
 // Best path
-
-const scratchA = new Uint8Array(16);
-const scratchB = new Uint8Array(16);
-
-/** Numeric order of two addresses: IPv4 before IPv6, then by value; text order if unparsable. */
-export function compareAddresses(a: string, b: string): number {
-  if (a === b) return 0;
-  const la = a.includes(":") ? (parseIpv6Into(a, scratchA, 0) ? 16 : 0) : parseIpv4Into(a, scratchA, 0) ? 4 : 0;
-  const lb = b.includes(":") ? (parseIpv6Into(b, scratchB, 0) ? 16 : 0) : parseIpv4Into(b, scratchB, 0) ? 4 : 0;
-  if (la === 0 || lb === 0) return a < b ? -1 : 1;
-  if (la !== lb) return la - lb;
-  for (let i = 0; i < la; i++) if (scratchA[i] !== scratchB[i]) return scratchA[i]! - scratchB[i]!;
-  return 0;
-}
 
 /** RFC 4271 §9.1.2.2 steps up to ORIGIN, preceded by local routes and LOCAL_PREF (§9.1.1). */
 function comparePre(a: Path, b: Path): number {
@@ -428,13 +416,13 @@ export class Rib {
 
   /** Keys of the type-2 destinations with a learned path for this MAC, under any RD (RFC 7432 §15). */
   byMac(mac: string): string[] {
-    if (this.macs === null) throw new Error("Rib: indexes are disabled");
+    if (this.macs === null) throw new InvariantError("ERR_RIB_NO_INDEX", "Rib: indexes are disabled");
     return this.macs.get(mac);
   }
 
   /** Keys of the destinations with a learned path whose next hop, or type-3 originator, is this VTEP. */
   byVtep(ip: string): string[] {
-    if (this.vteps === null) throw new Error("Rib: indexes are disabled");
+    if (this.vteps === null) throw new InvariantError("ERR_RIB_NO_INDEX", "Rib: indexes are disabled");
     return this.vteps.get(ip);
   }
 

@@ -10,8 +10,8 @@ import {
   type LearnedBinding,
   type LearnEventKind,
   Learner,
-} from "../dataplane/learn.js";
-import { type ReplayResult, replayPcap } from "../dataplane/pcap-file.js";
+} from "../dataplane/learning/learner.js";
+import { type ReplayResult, replayPcap } from "../wire/pcap.js";
 
 export interface LearnCommandOptions {
   pcap: string;

@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { formatConfigError, loadConfig } from "../config/load.js";
-import { Daemon } from "../daemon.js";
-import { daemonLogger } from "../log.js";
+import { Daemon } from "../app/daemon.js";
+import { daemonLogger } from "../app/log.js";
 import { checkCommand } from "./check.js";
 import { type DecodedLine, decodeHexLines } from "./decode.js";
 import { learnCommand } from "./learn.js";

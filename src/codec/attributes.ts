@@ -4,7 +4,7 @@
 // Decoded attributes keep their received flag byte so that decode → encode is byte-exact; an
 // attribute built locally may omit `flags` and gets the type's standard flags.
 
-import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "./addr.js";
+import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "../net/addr.js";
 import { u16, u32, Writer } from "./bytes.js";
 import { Afi, AS_TRANS, AttrFlag, AttrType, ErrCode, Safi, UpdateSub } from "./constants.js";
 import { BgpError, EncodeError, type ErrorAction } from "./errors.js";

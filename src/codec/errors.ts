@@ -1,6 +1,8 @@
 // Typed decode/encode errors. Every error a peer can provoke carries the NOTIFICATION it would
 // cause and the RFC 7606 §2 error-handling approach that applies; codes are stable strings.
 
+import { ProxyError } from "../errors.js";
+
 /**
  * RFC 7606 §2 approaches, strongest first. "session-reset" also covers the non-UPDATE errors of
  * RFC 4271 §6 that always close the session.
@@ -33,9 +35,7 @@ export interface BgpErrorInit {
   safi?: number;
 }
 
-export class BgpError extends Error {
-  /** Stable machine-readable code, e.g. "ERR_ATTR_LENGTH". */
-  readonly code: string;
+export class BgpError extends ProxyError {
   readonly action: ErrorAction;
   /** NOTIFICATION to send when the action (or its fallback) resets the session. */
   readonly notifyCode: number;
@@ -48,9 +48,7 @@ export class BgpError extends Error {
   readonly safi: number | undefined;
 
   constructor(init: BgpErrorInit) {
-    super(init.message);
-    this.name = "BgpError";
-    this.code = init.code;
+    super(init.code, init.message);
     this.action = init.action;
     this.notifyCode = init.notifyCode;
     this.notifySubcode = init.notifySubcode;
@@ -75,13 +73,6 @@ export class BgpError extends Error {
 const EMPTY = new Uint8Array(0);
 
 /** Errors thrown by encoders for invalid local input (a programming or config error, never peer input). */
-export class EncodeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "EncodeError";
-    this.code = code;
-  }
-}
+export class EncodeError extends ProxyError {}
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: BgpError };

@@ -10,7 +10,15 @@
 // Labels are kept as the raw 24-bit field: for VXLAN it carries the whole VNI (RFC 8365 §5.1.3),
 // for MPLS the label is the high 20 bits (use mplsLabel()).
 
-import { formatIp, formatIpv4, formatIpv6, formatMac, parseIpv4Into, parseIpv6Into, parseMacInto } from "./addr.js";
+import {
+  formatIp,
+  formatIpv4,
+  formatIpv6,
+  formatMac,
+  parseIpv4Into,
+  parseIpv6Into,
+  parseMacInto,
+} from "../net/addr.js";
 import type { Writer } from "./bytes.js";
 import { u32 } from "./bytes.js";
 import { ErrCode, UpdateSub } from "./constants.js";

@@ -11,7 +11,7 @@
 // Anything else, or a known type whose reserved bytes are not zero, stays raw so that it is
 // re-encoded byte for byte.
 
-import { formatMac, parseMacInto } from "./addr.js";
+import { formatMac, parseMacInto } from "../net/addr.js";
 import { u16, u32 } from "./bytes.js";
 import { EncodeError } from "./errors.js";
 import { formatAdminValue, parseAdminValue } from "./rd.js";

@@ -1,6 +1,6 @@
 // The wire codec: pure bytes ⇄ typed objects for BGP-4 with the L2VPN EVPN address family.
 // No I/O: nothing under src/codec imports node:net, node:dgram or timers.
-export * from "./addr.js";
+export * from "../net/addr.js";
 export * from "./attributes.js";
 export * from "./bytes.js";
 export * from "./constants.js";

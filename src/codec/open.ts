@@ -6,7 +6,7 @@
 //   each parameter as type(1) | length(2) | value.
 //   capability: code(1) | length(1) | value
 
-import { formatIpv4, parseIpv4Into } from "./addr.js";
+import { formatIpv4, parseIpv4Into } from "../net/addr.js";
 import { u16, u32, type Writer } from "./bytes.js";
 import { AS_TRANS, CapCode, ErrCode, OpenSub } from "./constants.js";
 import { BgpError, EncodeError } from "./errors.js";

@@ -2,7 +2,7 @@
 // MP_UNREACH for IPv4/IPv6 unicast (RFC 4760 §5): length in bits(1) | ceil(len/8) prefix bytes.
 // Host bits are kept as sent so that decode → encode is byte-exact.
 
-import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "./addr.js";
+import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from "../net/addr.js";
 import type { Writer } from "./bytes.js";
 import { EncodeError } from "./errors.js";
 

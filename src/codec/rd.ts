@@ -9,7 +9,7 @@
 // The "L" suffix (as in Junos) keeps type 2 with a small AS distinct from type 0, so text ⇄ bytes
 // is a bijection.
 
-import { formatIpv4, formatMac, parseIpv4Into, parseMacInto } from "./addr.js";
+import { formatIpv4, formatMac, parseIpv4Into, parseMacInto } from "../net/addr.js";
 import { HEX2, toHex, u16, u32 } from "./bytes.js";
 
 /** Formats a 6-byte value of layout 0 (AS2:u32), 1 (IPv4:u16) or 2 (AS4:u16). */

@@ -14,6 +14,7 @@ import {
   parseRouteTarget,
   showValue,
 } from "./schema.js";
+import { InvariantError } from "../errors.js";
 
 // ---- the normalized configuration -----------------------------------------------------------------
 
@@ -291,7 +292,7 @@ function positionOf(doc: Document, lines: LineCounter, path: Path): { line?: num
 /** Canonical text of an address the schema accepted. */
 function canonical(s: string): string {
   const r = parseAddress(s, "ip", false);
-  if (!r.ok) throw new Error(`unvalidated address ${s}`);
+  if (!r.ok) throw new InvariantError("ERR_CONFIG_INVARIANT", `unvalidated address ${s}`);
   return r.value;
 }
 
@@ -331,14 +332,14 @@ function normalize(c: ConfigFile): ProxyConfig {
           ? [defaultRouteTarget(localAs, s.evi)]
           : s["route-targets"].map((rt) => {
               const r = parseRouteTarget(rt);
-              if (!r.ok) throw new Error(`unvalidated route target ${rt}`);
+              if (!r.ok) throw new InvariantError("ERR_CONFIG_INVARIANT", `unvalidated route target ${rt}`);
               return r.value;
             }),
       staticVteps: s["static-vteps"].map((v) => ({
         address: canonical(v.address),
         macs: v.macs.map((m) => {
           const r = parseMacEntry(m);
-          if (!r.ok) throw new Error(`unvalidated MAC ${m}`);
+          if (!r.ok) throw new InvariantError("ERR_CONFIG_INVARIANT", `unvalidated MAC ${m}`);
           return r.value;
         }),
       })),

@@ -6,6 +6,7 @@
 // camelCase form the daemon uses are in load.ts.
 import { z } from "zod";
 import { formatAdminValue, normalizeIp, normalizeMac, parseAdminValue } from "../codec/index.js";
+import { InvariantError } from "../errors.js";
 
 /** Operator-readable rendering of a value found in the file, for "got …" in messages. */
 export function showValue(v: unknown): string {
@@ -100,7 +101,7 @@ export function defaultRouteTarget(localAs: number, evi: number): string {
   // "AS:N" is type 0 (2-octet AS, 32-bit N) when the AS fits 2 octets, else type 2 (4-octet AS,
   // 16-bit N; the EVI is at most 65535).
   const rt = parseRouteTarget(`${localAs}:${evi}`);
-  if (!rt.ok) throw new Error(`no default route target for AS ${localAs}, EVI ${evi}`);
+  if (!rt.ok) throw new InvariantError("ERR_CONFIG_INVARIANT", `no default route target for AS ${localAs}, EVI ${evi}`);
   return rt.value;
 }
 

@@ -14,9 +14,9 @@
 // Usage: node speaker-child.js '<SpeakerOptions as JSON>' ['[{"routes":[...],"attrs":{...}}]']
 import { createInterface } from "node:readline";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
-import { Speaker, type SpeakerOptions } from "../../src/bgp/speaker.js";
+import { Speaker, type SpeakerOptions } from "../../src/bgp/io/speaker.js";
 import { encapsulation, type EvpnRoute, HEX2, macIpRoute, routeTarget } from "../../src/codec/index.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/app/log.js";
 import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as SpeakerOptions;

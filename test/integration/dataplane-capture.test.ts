@@ -6,9 +6,9 @@ import dgram from "node:dgram";
 import { createRequire } from "node:module";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CaptureSource } from "../../src/dataplane/capture-source.js";
-import { type FabricView, Learner } from "../../src/dataplane/learn.js";
-import { VxlanUdpSource } from "../../src/dataplane/udp-source.js";
+import { CaptureSource } from "../../src/dataplane/io/capture-source.js";
+import { type FabricView, Learner } from "../../src/dataplane/learning/learner.js";
+import { VxlanUdpSource } from "../../src/dataplane/io/udp-source.js";
 import { inCi, requireTools } from "../helpers/env.js";
 import { h } from "../helpers/hex.js";
 

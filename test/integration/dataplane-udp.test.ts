@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { test, type TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { LearnedFrame } from "../../src/dataplane/packet.js";
-import { nativeReceiver, type Receiver, VxlanUdpSource } from "../../src/dataplane/udp-source.js";
+import type { LearnedFrame } from "../../src/wire/packet.js";
+import { nativeReceiver, type Receiver, VxlanUdpSource } from "../../src/dataplane/io/udp-source.js";
 import { inCi } from "../helpers/env.js";
 import { h } from "../helpers/hex.js";
 

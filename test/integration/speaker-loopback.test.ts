@@ -6,7 +6,7 @@ import { afterEach, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type EvpnRoute, macIpRoute, type PathAttribute } from "../../src/codec/index.js";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
-import { type OwnedRoutes, Speaker } from "../../src/bgp/speaker.js";
+import { type OwnedRoutes, Speaker } from "../../src/bgp/io/speaker.js";
 
 const A_ADDR = "127.0.0.1";
 const B_ADDR = "127.0.0.2";

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeMessage, KEEPALIVE, makeOpen, type NotificationMessage } from "../../src/codec/index.js";
-import { Speaker } from "../../src/bgp/speaker.js";
+import { Speaker } from "../../src/bgp/io/speaker.js";
 import { updateWithAttrs } from "../helpers/hex.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 

@@ -30,7 +30,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
-import type { NeighborStatus, SpeakerOptions } from "../../src/bgp/speaker.js";
+import type { NeighborStatus, SpeakerOptions } from "../../src/bgp/io/speaker.js";
 import {
   encapsulation,
   type EvpnRoute,

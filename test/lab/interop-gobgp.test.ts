@@ -36,7 +36,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { evpnRouteKey } from "../../src/bgp/route-key.js";
-import type { SpeakerOptions } from "../../src/bgp/speaker.js";
+import type { SpeakerOptions } from "../../src/bgp/io/speaker.js";
 import {
   encapsulation,
   type EvpnRoute,

@@ -1,32 +1,213 @@
-// The layering rule: the protocol core under src/codec does no I/O and depends on nothing outside
-// itself (no node:net, node:dgram, timers, fs, or modules from other layers).
+// The layering rules, one per folder: pure cores (codecs, state machines) do no I/O, and
+// dependencies point inward — net ← codec, wire ← bgp, evpn, dataplane ← app, cli; mgmt reads
+// types only. Each rule is data; a second test proves that each one catches a violation.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, normalize, relative } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 
-const CODEC = new URL("../../../src/codec/", import.meta.url);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-test("src/codec imports only its own modules", () => {
-  const files = readdirSync(CODEC).filter((f) => f.endsWith(".ts"));
-  assert.ok(files.length > 5);
-  for (const f of files) {
-    const src = readFileSync(new URL(f, CODEC), "utf8");
-    for (const m of src.matchAll(/\bfrom\s+"([^"]+)"|\bimport\s*\(\s*"([^"]+)"/g)) {
-      const spec = m[1] ?? m[2]!;
-      assert.match(spec, /^\.\/[a-z0-9-]+\.js$/, `${f} imports "${spec}"`);
-    }
-    assert.doesNotMatch(
-      src,
-      /\b(setTimeout|setInterval|setImmediate|process\.|require\()/,
-      `${f} uses timers or process state`,
-    );
+interface Rule {
+  /** Folder (repo-relative); files in a deeper folder with its own rule follow that one. */
+  folder: string;
+  /** Repo-relative path prefixes a module here may import (its own folder is always allowed). */
+  imports: string[];
+  /** Further prefixes allowed with `import type` only. */
+  typeImports?: string[];
+  /** Node built-ins (without "node:") and npm packages allowed. */
+  packages: string[];
+  /** No timers, clock, process state or require(): time and configuration come in as arguments. */
+  pure: boolean;
+}
+
+const PURE_PKGS: string[] = [];
+const ERRORS = "src/errors.ts";
+
+export const RULES: Rule[] = [
+  { folder: "src/net", imports: [ERRORS], packages: PURE_PKGS, pure: true },
+  { folder: "src/codec", imports: ["src/net/", ERRORS], packages: PURE_PKGS, pure: true },
+  { folder: "src/wire", imports: ["src/net/", "src/codec/bytes.ts", ERRORS], packages: PURE_PKGS, pure: true },
+  { folder: "src/bgp", imports: ["src/codec/", "src/net/", ERRORS], packages: PURE_PKGS, pure: true },
+  {
+    folder: "src/bgp/io",
+    imports: ["src/bgp/", "src/codec/", "src/net/", ERRORS],
+    packages: ["net", "perf_hooks"],
+    pure: false,
+  },
+  {
+    folder: "src/evpn",
+    imports: ["src/bgp/", "src/codec/", "src/net/", ERRORS],
+    typeImports: ["src/bgp/io/", "src/dataplane/learning/", "src/config/model.ts"],
+    packages: PURE_PKGS,
+    pure: true,
+  },
+  {
+    folder: "src/dataplane/learning",
+    imports: ["src/net/", "src/wire/", ERRORS],
+    packages: PURE_PKGS,
+    pure: true,
+  },
+  {
+    folder: "src/dataplane/io",
+    imports: ["src/wire/", "src/net/", ERRORS],
+    packages: ["dgram", "module"],
+    pure: false,
+  },
+  {
+    folder: "src/config",
+    imports: ["src/codec/", "src/net/", ERRORS],
+    packages: ["fs", "yaml", "zod"],
+    pure: true,
+  },
+  {
+    folder: "src/mgmt",
+    imports: [ERRORS],
+    typeImports: ["src/bgp/", "src/evpn/", "src/dataplane/", "src/config/", "src/wire/", "src/codec/"],
+    packages: ["diagnostics_channel"],
+    pure: true,
+  },
+  {
+    folder: "src/app",
+    imports: ["src/"],
+    packages: ["pino", "pino-pretty", "fs", "perf_hooks"],
+    pure: false,
+  },
+  { folder: "src/cli", imports: ["src/"], packages: ["commander", "fs", "module"], pure: false },
+  {
+    folder: "tools/netlab",
+    imports: [],
+    packages: ["child_process", "fs", "os", "path", "timers/promises", "util", "url", "events"],
+    pure: false,
+  },
+];
+
+/** Rules that hold across folders: nothing imports the composition root or the command line. */
+function forbiddenTarget(file: string, target: string): string | null {
+  if (target.startsWith("src/app/") && !file.startsWith("src/app/") && !file.startsWith("src/cli/"))
+    return "only the command line may import the composition root (src/app)";
+  if (target.startsWith("src/cli/") && !file.startsWith("src/cli/")) return "nothing imports src/cli";
+  if (file.startsWith("tools/") && /^(src|test|lab|bench|scripts)\//.test(target)) return "tools/ stands alone";
+  return null;
+}
+
+interface Import {
+  spec: string;
+  typeOnly: boolean;
+}
+
+export function importsOf(src: string): Import[] {
+  const out: Import[] = [];
+  const re = /^\s*(import|export)\s+(type\s+)?(?:[^"';]*?\s+from\s+)?"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\s*\)/gm;
+  for (const m of src.matchAll(re)) {
+    if (m[4] !== undefined) out.push({ spec: m[4], typeOnly: false });
+    else out.push({ spec: m[3]!, typeOnly: m[2] !== undefined });
   }
+  return out;
+}
+
+const IMPURE = /\b(setTimeout|setInterval|setImmediate|queueMicrotask|Date\.now|performance\.now|process\.|require\()/;
+
+/** What is wrong with `src` (the text of repo-relative `file`) under `rule`; empty when nothing. */
+export function violations(rule: Rule, file: string, src: string): string[] {
+  const bad: string[] = [];
+  for (const { spec, typeOnly } of importsOf(src)) {
+    if (spec.startsWith(".")) {
+      const target = normalize(join(dirname(file), spec.replace(/\.js$/, ".ts")));
+      const why = forbiddenTarget(file, target);
+      if (why) bad.push(`${file} imports "${spec}": ${why}`);
+      else {
+        // A folder prefix covers the files its own rule governs, not deeper folders with a rule of their own.
+        const scope = ruleOf(target)?.folder;
+        const ok = (p: string) => (target === p || p === "src/" ? target.startsWith(p) : `${scope}/` === p);
+        if (scope === rule.folder || rule.imports.some(ok)) continue;
+        if (typeOnly && (rule.typeImports ?? []).some(ok)) continue;
+        bad.push(`${file} imports "${spec}" (${target}), outside what ${rule.folder} may import`);
+      }
+      continue;
+    }
+    const pkg = spec.startsWith("node:") ? spec.slice(5) : spec.replace(/^((@[^/]+\/)?[^/]+).*$/, "$1");
+    if (!rule.packages.includes(pkg)) bad.push(`${file} imports "${spec}", not allowed in ${rule.folder}`);
+  }
+  if (rule.pure) {
+    const code = src.replace(/\/\/.*$/gm, "").replace(/\/\*[\s\S]*?\*\//g, "");
+    const m = IMPURE.exec(code);
+    if (m) bad.push(`${file} uses ${m[1]}: ${rule.folder} is pure (time and state come in as arguments)`);
+  }
+  return bad;
+}
+
+function filesUnder(folder: string): string[] {
+  const abs = join(ROOT, folder);
+  const out: string[] = [];
+  for (const e of readdirSync(abs)) {
+    const p = join(abs, e);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(relative(ROOT, p)));
+    else if (e.endsWith(".ts")) out.push(relative(ROOT, p));
+  }
+  return out;
+}
+
+/** The most specific rule for a file. */
+function ruleOf(file: string): Rule | undefined {
+  let best: Rule | undefined;
+  for (const r of RULES)
+    if (file.startsWith(`${r.folder}/`) && (!best || r.folder.length > best.folder.length)) best = r;
+  return best;
+}
+
+for (const rule of RULES)
+  test(`${rule.folder}: imports and purity`, () => {
+    const files = filesUnder(rule.folder).filter((f) => ruleOf(f) === rule);
+    assert.ok(files.length > 0, `${rule.folder} has no modules`);
+    const bad = files.flatMap((f) => violations(rule, f, readFileSync(join(ROOT, f), "utf8")));
+    assert.deepEqual(bad, []);
+  });
+
+test("every folder under src/ and tools/ has a rule", () => {
+  const files = [...filesUnder("src"), ...filesUnder("tools")].filter((f) => f !== ERRORS);
+  assert.deepEqual(
+    files.filter((f) => ruleOf(f) === undefined),
+    [],
+  );
+  assert.deepEqual(importsOf(readFileSync(join(ROOT, ERRORS), "utf8")), [], "src/errors.ts imports nothing");
 });
 
-for (const file of ["packet.ts", "learn.ts", "pcap-file.ts"])
-  test(`src/dataplane/${file} is pure: codec helpers and its own modules only`, () => {
-    const src = readFileSync(new URL(`../../../src/dataplane/${file}`, import.meta.url), "utf8");
-    for (const m of src.matchAll(/\bfrom\s+"([^"]+)"/g))
-      assert.match(m[1]!, /^(\.\.\/codec\/[a-z0-9-]+|\.\/packet)\.js$/, `imports "${m[1]}"`);
-    assert.doesNotMatch(src, /\b(setTimeout|setInterval|process\.|require\()/);
-  });
+test("each rule catches a violation", () => {
+  for (const rule of RULES) {
+    const file = `${rule.folder}/x.ts`;
+    const up = relative(rule.folder, "src").replace(/\\/g, "/");
+    // An import of the composition root, and of a package no folder here needs.
+    if (rule.folder !== "src/app" && rule.folder !== "src/cli")
+      assert.notDeepEqual(violations(rule, file, `import { Daemon } from "${up}/app/daemon.js";\n`), [], rule.folder);
+    assert.notDeepEqual(violations(rule, file, `import x from "node:http";\n`), [], rule.folder);
+    if (rule.pure) {
+      assert.notDeepEqual(violations(rule, file, `const t = setTimeout(f, 1);\n`), [], rule.folder);
+      assert.notDeepEqual(violations(rule, file, `const n = Date.now();\n`), [], rule.folder);
+    }
+    // A layer below may not reach up: codec into bgp, bgp into evpn, evpn into dataplane I/O, …
+    const above: Record<string, string> = {
+      "src/net": "codec/index.js",
+      "src/codec": "bgp/rib.js",
+      "src/wire": "dataplane/learning/learner.js",
+      "src/bgp": "bgp/io/speaker.js",
+      "src/bgp/io": "evpn/controller.js",
+      "src/evpn": "dataplane/io/udp-source.js",
+      "src/dataplane/learning": "evpn/controller.js",
+      "src/dataplane/io": "dataplane/learning/learner.js",
+      "src/config": "bgp/rib.js",
+      "src/mgmt": "bgp/rib.js",
+    };
+    const t = above[rule.folder];
+    if (t !== undefined)
+      assert.notDeepEqual(violations(rule, file, `import { X } from "${up}/${t}";\n`), [], `${rule.folder} → ${t}`);
+  }
+  // mgmt may read types, not behaviour.
+  const mgmt = RULES.find((r) => r.folder === "src/mgmt")!;
+  assert.deepEqual(violations(mgmt, "src/mgmt/x.ts", `import type { Rib } from "../bgp/rib.js";\n`), []);
+  assert.notDeepEqual(violations(mgmt, "src/mgmt/x.ts", `import { Rib } from "../bgp/rib.js";\n`), []);
+  // tools/netlab stands alone.
+  const netlab = RULES.find((r) => r.folder === "tools/netlab")!;
+  assert.notDeepEqual(violations(netlab, "tools/netlab/x.ts", `import { y } from "../../test/helpers/env.js";\n`), []);
+});

@@ -3,8 +3,8 @@
 // limits. Documentation addresses only.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type FabricView, type LearnAction, type LearnConfig, Learner } from "../../src/dataplane/learn.js";
-import type { FrameKind, LearnedFrame } from "../../src/dataplane/packet.js";
+import { type FabricView, type LearnAction, type LearnConfig, Learner } from "../../src/dataplane/learning/learner.js";
+import type { FrameKind, LearnedFrame } from "../../src/wire/packet.js";
 
 const A = "192.0.2.1"; // static VTEP
 const B = "192.0.2.2"; // static VTEP

@@ -17,7 +17,7 @@ import {
   type PacketResult,
   SKIP_REASONS,
   type SkipReason,
-} from "../../src/dataplane/packet.js";
+} from "../../src/wire/packet.js";
 import { h } from "../helpers/hex.js";
 
 // The seed's frame, verbatim as captured: outer IPv4 1.1.1.1:39822 -> 1.1.1.5:4789, VNI 0xaabbcc,

@@ -13,8 +13,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { type LearnConfig, Learner } from "../../src/dataplane/learn.js";
-import { decodeEthernet, type LearnedFrame } from "../../src/dataplane/packet.js";
+import { type LearnConfig, Learner } from "../../src/dataplane/learning/learner.js";
+import { decodeEthernet, type LearnedFrame } from "../../src/wire/packet.js";
 import {
   decodeRecordInto,
   LINKTYPE_ETHERNET,
@@ -23,8 +23,8 @@ import {
   LINKTYPE_RAW,
   parsePcap,
   replayPcap,
-} from "../../src/dataplane/pcap-file.js";
-import { VxlanUdpSource } from "../../src/dataplane/udp-source.js";
+} from "../../src/wire/pcap.js";
+import { VxlanUdpSource } from "../../src/dataplane/io/udp-source.js";
 import { h } from "../helpers/hex.js";
 
 const FIXTURE = new URL("../../../test/fixtures/pcap/vxlan-arp-nd.pcap", import.meta.url);

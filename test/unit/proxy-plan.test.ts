@@ -4,8 +4,8 @@ import { describe, test } from "node:test";
 import { digestAttributes } from "../../src/bgp/path-attrs.js";
 import type { Path, PeerRef, RibChange } from "../../src/bgp/rib.js";
 import { encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
-import { AttrsCache, isProxyMarked, plan, type ServicePlan } from "../../src/proxy/plan.js";
-import { EvpnVtepTracker } from "../../src/proxy/vteps.js";
+import { AttrsCache, isProxyMarked, plan, type ServicePlan } from "../../src/evpn/plan.js";
+import { EvpnVtepTracker } from "../../src/evpn/vteps.js";
 
 const S10: ServicePlan = {
   name: "vni10",

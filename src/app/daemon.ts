@@ -3,18 +3,18 @@
 // applies a new configuration as a difference (SIGHUP). Learned routes (data-plane learning)
 // are not part of the plan: each learning action goes to the speaker as it happens.
 
-import type { OutAttrs } from "./bgp/adj-rib-out.js";
-import { evpnRouteKey, sameEvpnRoute } from "./bgp/route-key.js";
-import { type NeighborConfig, type OwnedRoutes, Speaker, type SpeakerOptions } from "./bgp/speaker.js";
-import { type EvpnRoute, macIpRoute, macMobility } from "./codec/index.js";
-import { type FabricView, type LearnAction, Learner } from "./dataplane/learn.js";
-import type { LearnedFrame } from "./dataplane/packet.js";
-import { CaptureSource } from "./dataplane/capture-source.js";
-import { VxlanUdpSource } from "./dataplane/udp-source.js";
-import type { ProxyLearning } from "./config/load.js";
+import type { OutAttrs } from "../bgp/adj-rib-out.js";
+import { evpnRouteKey, sameEvpnRoute } from "../bgp/route-key.js";
+import { type NeighborConfig, type OwnedRoutes, Speaker, type SpeakerOptions } from "../bgp/io/speaker.js";
+import { type EvpnRoute, macIpRoute, macMobility } from "../codec/index.js";
+import { type FabricView, type LearnAction, Learner } from "../dataplane/learning/learner.js";
+import type { LearnedFrame } from "../wire/packet.js";
+import { CaptureSource } from "../dataplane/io/capture-source.js";
+import { VxlanUdpSource } from "../dataplane/io/udp-source.js";
+import type { ProxyLearning } from "../config/load.js";
 import type { Logger } from "./log.js";
-import { AttrsCache, macRouteAttributes, plan, type ServicePlan, staticVtepRd } from "./proxy/plan.js";
-import { EvpnVtepTracker } from "./proxy/vteps.js";
+import { AttrsCache, macRouteAttributes, plan, type ServicePlan, staticVtepRd } from "../evpn/plan.js";
+import { EvpnVtepTracker } from "../evpn/vteps.js";
 
 /** The daemon's view of the validated configuration (src/config produces it). */
 export interface DaemonConfig {

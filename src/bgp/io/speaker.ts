@@ -15,15 +15,16 @@ import {
   type PathAttribute,
   ipv4Number,
   type LoopIds,
-} from "../codec/index.js";
-import type { Logger } from "../log.js";
-import { silentLogger } from "../log.js";
-import { AdjRibOut, type OutAttrs } from "./adj-rib-out.js";
-import type { GracefulRestartConfig, LocalSpeaker, Negotiated } from "./negotiate.js";
-import { digestAttributes, type PathAttrs } from "./path-attrs.js";
-import { Peer, PEER_DEFAULTS, type PeerAction, type PeerConfig, type PeerCounters } from "./peer.js";
-import { type PeerRef, Rib, type RibChange } from "./rib.js";
-import { evpnRouteKey } from "./route-key.js";
+} from "../../codec/index.js";
+import type { Logger } from "../../app/log.js";
+import { silentLogger } from "../../app/log.js";
+import { AdjRibOut, type OutAttrs } from "../adj-rib-out.js";
+import type { GracefulRestartConfig, LocalSpeaker, Negotiated } from "../negotiate.js";
+import { digestAttributes, type PathAttrs } from "../path-attrs.js";
+import { Peer, PEER_DEFAULTS, type PeerAction, type PeerConfig, type PeerCounters } from "../peer.js";
+import { type PeerRef, Rib, type RibChange } from "../rib.js";
+import { evpnRouteKey } from "../route-key.js";
+import { ProxyError } from "../../errors.js";
 
 export const EVPN: AfiSafi = { afi: 25, safi: 70 };
 
@@ -196,7 +197,8 @@ export class Speaker {
   }
 
   addNeighbor(cfg: NeighborConfig): void {
-    if (this.neighbors.has(cfg.address)) throw new Error(`neighbor ${cfg.address} already configured`);
+    if (this.neighbors.has(cfg.address))
+      throw new ProxyError("ERR_NEIGHBOR_EXISTS", `neighbor ${cfg.address} already configured`);
     const pc: PeerConfig = { ...PEER_DEFAULTS, ...stripUndefined(cfg), address: cfg.address, peerAs: cfg.peerAs };
     const n: Neighbor = {
       cfg,

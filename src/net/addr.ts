@@ -183,3 +183,31 @@ export function normalizeIp(s: string): string | null {
   if (s.includes(":")) return parseIpv6Into(s, b, 0) ? formatIpv6(b, 0) : null;
   return parseIpv4Into(s, b, 0) ? formatIpv4(b, 0) : null;
 }
+
+/** Address bytes (4 or 16) of IP text, or null. */
+export function ipBytes(s: string): Uint8Array | null {
+  if (s.includes(":")) {
+    const b = new Uint8Array(16);
+    return parseIpv6Into(s, b, 0) ? b : null;
+  }
+  const b = new Uint8Array(4);
+  return parseIpv4Into(s, b, 0) ? b : null;
+}
+
+const scratchA = new Uint8Array(16);
+const scratchB = new Uint8Array(16);
+
+/**
+ * Numeric order of two addresses: IPv4 before IPv6, then by value; text order if either does not
+ * parse. The tie-breaks of RFC 4271 §9.1.2.2 (f, g) and RFC 7432 §15.1 (lower VTEP IP) use it:
+ * 192.0.2.9 comes before 192.0.2.10.
+ */
+export function compareAddresses(a: string, b: string): number {
+  if (a === b) return 0;
+  const la = a.includes(":") ? (parseIpv6Into(a, scratchA, 0) ? 16 : 0) : parseIpv4Into(a, scratchA, 0) ? 4 : 0;
+  const lb = b.includes(":") ? (parseIpv6Into(b, scratchB, 0) ? 16 : 0) : parseIpv4Into(b, scratchB, 0) ? 4 : 0;
+  if (la === 0 || lb === 0) return a < b ? -1 : 1;
+  if (la !== lb) return la - lb;
+  for (let i = 0; i < la; i++) if (scratchA[i] !== scratchB[i]) return scratchA[i]! - scratchB[i]!;
+  return 0;
+}

@@ -12,7 +12,7 @@
 //                   address comes from the socket)
 //   decodeInner     the inner Ethernet frame alone
 
-import { formatIpv4, formatIpv6, formatMac } from "../codec/addr.js";
+import { formatIpv4, formatIpv6, formatMac } from "../net/addr.js";
 import { u16, u24 } from "../codec/bytes.js";
 
 /** IANA-assigned VXLAN port (RFC 7348 §5). */

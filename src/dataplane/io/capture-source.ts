@@ -3,8 +3,8 @@
 // for mirrored or transit traffic, where the proxy is not in the static VTEPs' flood lists.
 
 import { createRequire } from "node:module";
-import type { LearnedFrame } from "./packet.js";
-import { newLearnedFrame, VXLAN_PORT } from "./packet.js";
+import type { LearnedFrame } from "../../wire/packet.js";
+import { newLearnedFrame, VXLAN_PORT } from "../../wire/packet.js";
 import {
   decodeRecordInto,
   LINKTYPE_ETHERNET,
@@ -12,7 +12,8 @@ import {
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_RAW,
   type ReplaySkipReason,
-} from "./pcap-file.js";
+} from "../../wire/pcap.js";
+import { ProxyError } from "../../errors.js";
 
 interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
@@ -67,7 +68,10 @@ export class CaptureSource {
     try {
       ({ Cap } = require("cap") as { Cap: new () => CapHandle });
     } catch {
-      throw new Error("live capture needs the optional npm package `cap` (libpcap; npm install cap)");
+      throw new ProxyError(
+        "ERR_CAPTURE_UNAVAILABLE",
+        "live capture needs the optional npm package `cap` (libpcap; npm install cap)",
+      );
     }
     const c = new Cap();
     const buf = this.buffer;
@@ -76,7 +80,10 @@ export class CaptureSource {
     const linkType = LINK_TYPES[name];
     if (linkType === undefined) {
       c.close();
-      throw new Error(`capture on ${this.opts.device}: link type ${name} is not supported`);
+      throw new ProxyError(
+        "ERR_CAPTURE_LINK_TYPE",
+        `capture on ${this.opts.device}: link type ${name} is not supported`,
+      );
     }
     c.setMinBytes?.(0);
     const decode = { anyFrame: this.opts.anyFrame === true, udpPort: port };

@@ -18,7 +18,7 @@ import {
   newLearnedFrame,
   type SkipReason,
   VXLAN_PORT,
-} from "./packet.js";
+} from "../../wire/packet.js";
 
 export interface UdpSourceOptions {
   address: string;
@@ -70,7 +70,7 @@ let nativeModule: NativeVxlan | Error | undefined;
 /** The native receiver, or the reason it cannot be loaded (not built, not Linux). */
 export function nativeReceiver(): NativeVxlan | Error {
   if (nativeModule === undefined) {
-    const path = new URL("../../../native/build/Release/vxlan_recv.node", import.meta.url).pathname;
+    const path = new URL("../../../../native/build/Release/vxlan_recv.node", import.meta.url).pathname;
     try {
       nativeModule = createRequire(import.meta.url)(path) as NativeVxlan;
     } catch (e) {

@@ -12,8 +12,10 @@
 // at least AGE_GRANULARITY_MS old, so a binding seen again unchanged costs a comparison and two
 // stores, and expiry is exact to within AGE_GRANULARITY_MS (never early, at most that late).
 
-import { formatIpv4, formatIpv6, normalizeMac, parseIpv4Into, parseIpv6Into } from "../codec/addr.js";
-import type { LearnedFrame } from "./packet.js";
+import { compareAddresses, formatIpv4, ipBytes, normalizeIp, normalizeMac } from "../../net/addr.js";
+import { inPrefix, type Prefix, parsePrefix } from "../../net/prefix.js";
+import type { LearnedFrame } from "../../wire/packet.js";
+import { InvariantError } from "../../errors.js";
 
 export interface LearnConfig {
   services: {
@@ -162,12 +164,6 @@ interface Detached {
   mac: string;
 }
 
-interface Prefix {
-  bytes: Uint8Array;
-  len: number;
-  bits: number;
-}
-
 interface Throttle {
   last: number;
   suppressed: number;
@@ -201,49 +197,16 @@ function newCounters(): LearnCounters {
   };
 }
 
-/** Address bytes (4 or 16) of IP text, or null. */
-function ipBytes(s: string): Uint8Array | null {
-  if (s.includes(":")) {
-    const b = new Uint8Array(16);
-    return parseIpv6Into(s, b, 0) ? b : null;
-  }
-  const b = new Uint8Array(4);
-  return parseIpv4Into(s, b, 0) ? b : null;
-}
-
-/** Orders VTEP addresses numerically, IPv4 before IPv6 (the tie-break of RFC 7432 §15.1). */
-export function compareVtep(a: string, b: string): number {
-  const x = ipBytes(a);
-  const y = ipBytes(b);
-  if (x === null || y === null) return a < b ? -1 : a > b ? 1 : 0;
-  if (x.length !== y.length) return x.length - y.length;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return 0;
-}
-
-function parsePrefix(s: string): Prefix {
-  const slash = s.indexOf("/");
-  const bytes = ipBytes(slash < 0 ? s : s.slice(0, slash));
-  const bits = slash < 0 ? (bytes?.length ?? 0) * 8 : Number(s.slice(slash + 1));
-  if (bytes === null || !Number.isInteger(bits) || bits < 0 || bits > bytes.length * 8)
-    throw new Error(`allowed-vtep-prefixes: "${s}" is not a CIDR prefix`);
-  return { bytes, len: bytes.length, bits };
-}
-
-function inPrefix(p: Prefix, a: Uint8Array): boolean {
-  if (a.length !== p.len) return false;
-  let bits = p.bits;
-  for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((a[i]! & mask) !== (p.bytes[i]! & mask)) return false;
-  }
-  return true;
+function prefixOf(s: string): Prefix {
+  const p = parsePrefix(s);
+  if (p === null) throw new InvariantError("ERR_LEARN_CONFIG", `allowed-vtep-prefixes: "${s}" is not a CIDR prefix`);
+  return p;
 }
 
 function canonicalIp(s: string): string {
-  const b = ipBytes(s);
-  if (b === null) throw new Error(`"${s}" is not an IP address`);
-  return b.length === 4 ? formatIpv4(b, 0) : formatIpv6(b, 0);
+  const ip = normalizeIp(s);
+  if (ip === null) throw new InvariantError("ERR_LEARN_CONFIG", `"${s}" is not an IP address`);
+  return ip;
 }
 
 /**
@@ -441,14 +404,14 @@ export class Learner {
         svc.staticVteps.add(vtep);
         for (const m of v.macs) {
           const mac = normalizeMac(m.mac);
-          if (mac === null) throw new Error(`"${m.mac}" is not a MAC address`);
+          if (mac === null) throw new InvariantError("ERR_LEARN_CONFIG", `"${m.mac}" is not a MAC address`);
           svc.staticMacs.set(mac, vtep);
         }
       }
       this.svcs.push(svc);
       this.services.set(s.vni, svc);
     }
-    this.prefixes = cfg.allowedPrefixes.map(parsePrefix);
+    this.prefixes = cfg.allowedPrefixes.map(prefixOf);
     this.ageMs = cfg.ageingSeconds * 1000;
     this.eventMs = (cfg.eventIntervalSeconds ?? 60) * 1000;
     this.maxIps = cfg.maxIpsPerMac ?? 16;
@@ -521,7 +484,7 @@ export class Learner {
     }
     // RFC 7432 §15.1: a route with a higher sequence, or an equal one from a lower VTEP IP, wins;
     // §15.2: a sticky route always does. Ours is withdrawn; the MAC moved.
-    if (r.sticky || r.seq > seq || (r.seq === seq && compareVtep(r.vtep, vtep) < 0)) {
+    if (r.sticky || r.seq > seq || (r.seq === seq && compareAddresses(r.vtep, vtep) < 0)) {
       this.withdrawAll(m, out);
       this.mAnn[m] = 0;
       this.stats.withdrawnByRemote++;
