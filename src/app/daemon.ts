@@ -11,7 +11,7 @@ import { type FabricView, type LearnAction, Learner } from "../dataplane/learnin
 import type { LearnedFrame } from "../wire/packet.js";
 import { CaptureSource } from "../dataplane/io/capture-source.js";
 import { VxlanUdpSource } from "../dataplane/io/udp-source.js";
-import type { ProxyLearning } from "../config/load.js";
+import type { LearningSettings as ProxyLearning } from "../config/model.js";
 import type { Logger } from "./log.js";
 import { AttrsCache, macRouteAttributes, plan, type ServicePlan, staticVtepRd } from "../evpn/plan.js";
 import { EvpnVtepTracker } from "../evpn/vteps.js";

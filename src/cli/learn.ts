@@ -3,7 +3,8 @@
 // prints the learned table and the counters. Dry run only: no BGP, so the fabric is empty (no
 // EVPN VTEPs, no remote MACs) and every learned MAC shows as announced.
 import { readFileSync } from "node:fs";
-import { formatConfigError, loadConfig, type ProxyConfig } from "../config/load.js";
+import { formatConfigError, loadConfig } from "../config/load.js";
+import type { ProxyConfig } from "../config/model.js";
 import {
   type FabricView,
   type LearnCounters,

@@ -1,85 +1,21 @@
 // Loading the configuration: YAML text → the schema of schema.ts → checks across fields → the
 // normalized ProxyConfig (camelCase, canonical addresses, every default applied), or a list of
 // errors that each name the file, the key path and the reason. Never throws for bad input.
+// The model's types are in model.ts.
 import { readFileSync } from "node:fs";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import type { ProxyConfig } from "./model.js";
 import {
   type ConfigFile,
   ConfigSchema,
   defaultRouteTarget,
-  type MacEntry,
   parseAddress,
   parseMacEntry,
   parseRouteTarget,
   showValue,
 } from "./schema.js";
 import { InvariantError } from "../errors.js";
-
-// ---- the normalized configuration -----------------------------------------------------------------
-
-export interface ProxyNeighbor {
-  /** Canonical address (RFC 5952 for IPv6). */
-  address: string;
-  peerAs: number;
-  localAddress?: string;
-  port: number;
-  passive: boolean;
-  /** Seconds; 0 or 3..65535. */
-  holdTime: number;
-  /** Seconds; absent: a third of the negotiated hold time. */
-  keepalive?: number;
-  description?: string;
-  /** Negotiate graceful restart with this neighbour (when ProxyConfig.gracefulRestart is not null). */
-  gracefulRestart: boolean;
-  /** Seconds between connection attempts. */
-  connectRetry: number;
-}
-
-export type ProxyStaticMac = MacEntry;
-
-export interface ProxyStaticVtep {
-  /** Canonical address. */
-  address: string;
-  macs: ProxyStaticMac[];
-}
-
-export interface ProxyService {
-  name: string;
-  evi: number;
-  vni: number;
-  /** Canonical text as the codec prints it ("65000:10", "192.0.2.1:10", "4200000000:10"). */
-  routeTargets: string[];
-  staticVteps: ProxyStaticVtep[];
-}
-
-export interface ProxyLearning {
-  vxlanListen?: string;
-  includeIp: boolean;
-  captureInterfaces: string[];
-  anyFrame: boolean;
-  autoDiscover: boolean;
-  allowedPrefixes: string[];
-  ageingSeconds: number;
-  maxMoves: number;
-  moveWindowSeconds: number;
-  freezeSeconds: number;
-  maxMacsPerVtep: number;
-  maxMacsPerVni: number;
-  maxLearnPerVtepPerSecond: number;
-}
-
-export interface ProxyConfig {
-  routerId: string;
-  localAs: number;
-  /** Where to accept BGP connections; null: nowhere. */
-  listen: { address: string; port: number } | null;
-  /** Graceful restart advertised to neighbours; null: disabled. */
-  gracefulRestart: { restartTime: number } | null;
-  neighbors: ProxyNeighbor[];
-  services: ProxyService[];
-  learning: ProxyLearning;
-}
 
 // ---- errors ---------------------------------------------------------------------------------------
 

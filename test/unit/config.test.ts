@@ -8,7 +8,8 @@ import { describe, test } from "node:test";
 import { parse, stringify } from "yaml";
 import { checkCommand } from "../../src/cli/check.js";
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from "../../src/config/json-schema.js";
-import { formatConfigError, loadConfig, parseConfig, type ProxyConfig } from "../../src/config/load.js";
+import { formatConfigError, loadConfig, parseConfig } from "../../src/config/load.js";
+import type { ProxyConfig } from "../../src/config/model.js";
 
 const ROOT = new URL("../../../", import.meta.url);
 const EXAMPLE = new URL("examples/evpn-proxy.yaml", ROOT);
