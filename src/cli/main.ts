@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import { Daemon } from "../app/daemon.js";
 import { daemonLogger } from "../app/log.js";
+import type { ReceiverChoice } from "../dataplane/io/udp-source.js";
 import { checkCommand } from "./check.js";
 import { type DecodedLine, decodeHexLines } from "./decode.js";
 import { learnCommand } from "./learn.js";
@@ -29,7 +30,7 @@ function print(lines: DecodedLine[], json: boolean): number {
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
-async function run(file: string, level: string): Promise<void> {
+async function run(file: string, level: string, receiver: ReceiverChoice): Promise<void> {
   const loaded = loadConfig(file);
   if (!loaded.ok) {
     // Nothing is opened before the configuration is known to be valid.
@@ -37,12 +38,12 @@ async function run(file: string, level: string): Promise<void> {
     process.exit(EXIT_CONFIG);
   }
   const log = daemonLogger(level);
-  const daemon = new Daemon(loaded.config, log);
+  const daemon = new Daemon(loaded.config, log, { receiver });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, `${signal}: stopping`);
+    daemon.events.publish("daemon", { type: "stopping", signal });
     setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
     void daemon.stop(`evpn-proxy stopping (${signal})`).then(() => process.exit(0));
   };
@@ -50,26 +51,12 @@ async function run(file: string, level: string): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   let reloading = Promise.resolve();
   process.on("SIGHUP", () => {
-    reloading = reloading.then(async () => {
-      const next = loadConfig(file);
-      if (!next.ok) {
-        for (const e of next.errors)
-          log.error({ file, path: e.path }, `configuration rejected, running one kept: ${formatConfigError(e)}`);
-        return;
-      }
-      log.info({ file }, "SIGHUP: reloading the configuration");
-      try {
-        await daemon.reload(next.config);
-      } catch (e) {
-        // e.g. a new listen address that cannot be bound: say so and keep running
-        log.error({ err: e }, `reload failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    });
+    reloading = reloading.then(() => daemon.reloadFile(file));
   });
   try {
     await daemon.start();
   } catch (e) {
-    log.fatal({ err: e }, `cannot start: ${e instanceof Error ? e.message : String(e)}`);
+    log.fatal(`cannot start: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   }
 }
@@ -87,7 +74,15 @@ program
       .env("EVPN_PROXY_LOG_LEVEL")
       .default("info"),
   )
-  .action(async (opts: { config: string; logLevel: string }) => run(opts.config, opts.logLevel));
+  .addOption(
+    new Option("--vxlan-receiver <receiver>", "VXLAN socket reader: native (recvmmsg addon) when built, else dgram")
+      .choices(["auto", "native", "dgram"])
+      .env("EVPN_PROXY_VXLAN_RECEIVER")
+      .default("auto"),
+  )
+  .action(async (opts: { config: string; logLevel: string; vxlanReceiver: ReceiverChoice }) =>
+    run(opts.config, opts.logLevel, opts.vxlanReceiver),
+  );
 
 program
   .command("check")

@@ -7,12 +7,14 @@ import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } fro
 import { z } from "zod";
 import type { ProxyConfig } from "./model.js";
 import {
+  BGP_PORT,
   type ConfigFile,
   ConfigSchema,
   defaultRouteTarget,
   parseAddress,
   parseMacEntry,
   parseRouteTarget,
+  RESTART_TIME,
   showValue,
 } from "./schema.js";
 import { InvariantError } from "../errors.js";
@@ -154,11 +156,12 @@ function issuesToErrors(issues: readonly z.core.$ZodIssue[], data: unknown, wher
   return out.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
-/** The keys of the object schema at `path` (through optional, default, union and array). */
+/** The keys of the object schema at `path` (through optional, default, prefault, union and array). */
 function knownKeys(schema: z.ZodType, path: Path): string[] | null {
   let s: z.ZodType = schema;
   for (;;) {
-    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
+    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault)
+      s = s.unwrap() as z.ZodType;
     else if (s instanceof z.ZodUnion) {
       const obj = (s.options as z.ZodType[]).find((o) => o instanceof z.ZodObject);
       if (obj === undefined) return null;
@@ -237,6 +240,7 @@ function normalize(c: ConfigFile): ProxyConfig {
   const localAs = c["local-as"];
   const listen = c.listen ?? true;
   const gr = c["graceful-restart"] ?? true;
+  const l = c.learning;
   return {
     routerId,
     localAs,
@@ -244,9 +248,12 @@ function normalize(c: ConfigFile): ProxyConfig {
       listen === false
         ? null
         : listen === true
-          ? { address: routerId, port: 179 }
-          : { address: listen.address === undefined ? routerId : canonical(listen.address), port: listen.port ?? 179 },
-    gracefulRestart: gr === false ? null : { restartTime: gr === true ? 120 : gr["restart-time"] },
+          ? { address: routerId, port: BGP_PORT }
+          : {
+              address: listen.address === undefined ? routerId : canonical(listen.address),
+              port: listen.port ?? BGP_PORT,
+            },
+    gracefulRestart: gr === false ? null : { restartTime: gr === true ? RESTART_TIME : gr["restart-time"] },
     neighbors: c.neighbors.map((n) => ({
       address: canonical(n.address),
       peerAs: n["peer-as"],
@@ -281,19 +288,19 @@ function normalize(c: ConfigFile): ProxyConfig {
       })),
     })),
     learning: {
-      ...(c.learning?.["vxlan-listen"] !== undefined ? { vxlanListen: canonical(c.learning["vxlan-listen"]) } : {}),
-      includeIp: c.learning?.["include-ip"] ?? true,
-      captureInterfaces: c.learning?.["capture-interfaces"] ?? [],
-      anyFrame: c.learning?.["any-frame"] ?? false,
-      autoDiscover: c.learning?.["auto-discover-static-vteps"] ?? false,
-      allowedPrefixes: c.learning?.["allowed-vtep-prefixes"] ?? [],
-      ageingSeconds: c.learning?.["mac-ageing-seconds"] ?? 300,
-      maxMoves: c.learning?.["max-moves"] ?? 5,
-      moveWindowSeconds: c.learning?.["move-window-seconds"] ?? 180,
-      freezeSeconds: c.learning?.["freeze-seconds"] ?? 180,
-      maxMacsPerVtep: c.learning?.["max-macs-per-vtep"] ?? 10000,
-      maxMacsPerVni: c.learning?.["max-macs-per-vni"] ?? 100000,
-      maxLearnPerVtepPerSecond: c.learning?.["max-learn-rate"] ?? 100,
+      ...(l["vxlan-listen"] !== undefined ? { vxlanListen: canonical(l["vxlan-listen"]) } : {}),
+      includeIp: l["include-ip"],
+      captureInterfaces: l["capture-interfaces"],
+      anyFrame: l["any-frame"],
+      autoDiscover: l["auto-discover-static-vteps"],
+      allowedPrefixes: l["allowed-vtep-prefixes"],
+      ageingSeconds: l["mac-ageing-seconds"],
+      maxMoves: l["max-moves"],
+      moveWindowSeconds: l["move-window-seconds"],
+      freezeSeconds: l["freeze-seconds"],
+      maxMacsPerVtep: l["max-macs-per-vtep"],
+      maxMacsPerVni: l["max-macs-per-vni"],
+      maxLearnPerVtepPerSecond: l["max-learn-rate"],
     },
   };
 }

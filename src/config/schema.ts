@@ -175,6 +175,11 @@ function mapping<S extends z.ZodRawShape>(shape: S, what: string) {
 
 // ---- the configuration file -----------------------------------------------------------------------
 
+/** RFC 4271 §8.2.1: BGP listens and connects on TCP port 179. */
+export const BGP_PORT = 179;
+/** Graceful restart time advertised by default (RFC 4724 §3; FRR's default too). */
+export const RESTART_TIME = 120;
+
 const MAC_ENTRY_PATTERN =
   "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))?\\s*$";
 
@@ -185,7 +190,7 @@ export const NeighborSchema = mapping(
     "local-address": address("ip", false)
       .optional()
       .describe("Source address of the connections to this neighbour; by default the kernel chooses."),
-    port: port().default(179).describe("TCP port of the neighbour."),
+    port: port().default(BGP_PORT).describe("TCP port of the neighbour."),
     passive: bool().default(false).describe("Never connect to this neighbour; only accept its connections."),
     "hold-time": z
       .number({
@@ -332,7 +337,7 @@ export const ConfigSchema = mapping(
               address: address("ip", false)
                 .optional()
                 .describe("Address to accept BGP connections on; default the router-id."),
-              port: port().optional().describe("TCP port to accept BGP connections on; default 179."),
+              port: port().optional().describe(`TCP port to accept BGP connections on; default ${BGP_PORT}.`),
             },
             "a mapping with address and/or port",
           ),
@@ -342,7 +347,7 @@ export const ConfigSchema = mapping(
       )
       .optional()
       .describe(
-        "Where to accept BGP connections: a mapping with address and/or port; true or absent for the router-id, port 179; false for nowhere.",
+        `Where to accept BGP connections: a mapping with address and/or port; true or absent for the router-id, port ${BGP_PORT}; false for nowhere.`,
       ),
     "graceful-restart": z
       .union(
@@ -350,7 +355,7 @@ export const ConfigSchema = mapping(
           mapping(
             {
               "restart-time": integer(1, 4095, "12 bits, RFC 4724 §3")
-                .default(120)
+                .default(RESTART_TIME)
                 .describe("Seconds neighbours keep our routes while we restart (RFC 4724, 1 to 4095)."),
             },
             "a mapping with restart-time",
@@ -361,11 +366,12 @@ export const ConfigSchema = mapping(
       )
       .optional()
       .describe(
-        "Graceful restart (RFC 4724) advertised to neighbours: a mapping with restart-time; true or absent for restart-time 120; false to disable.",
+        `Graceful restart (RFC 4724) advertised to neighbours: a mapping with restart-time; true or absent for restart-time ${RESTART_TIME}; false to disable.`,
       ),
     neighbors: list(NeighborSchema, "neighbor", 1).describe("BGP neighbours (at least one)."),
     services: list(ServiceSchema, "service", 1).describe("Services (at least one): an EVI and a VNI each."),
-    learning: LearningSchema.optional(),
+    // Absent: every learning default, no source (learning is off without vxlan-listen or capture-interfaces).
+    learning: LearningSchema.prefault({}),
   },
   "a mapping with router-id, local-as, neighbors and services",
 ).meta({

@@ -14,23 +14,11 @@ import {
   type PathAttribute,
   routeTarget,
 } from "../codec/index.js";
-
-export interface StaticVtepPlan {
-  address: string;
-  macs: { mac: string; ip?: string }[];
-}
-
-export interface ServicePlan {
-  name: string;
-  evi: number;
-  vni: number;
-  routeTargets: string[];
-  staticVteps: StaticVtepPlan[];
-}
+import type { ServiceSettings } from "../config/model.js";
 
 export interface PlanInput {
   localAs: number;
-  services: ServicePlan[];
+  services: readonly ServiceSettings[];
 }
 
 /** One announcement group: routes sharing one attribute object (see Speaker.announceAll). */
@@ -112,7 +100,7 @@ export class AttrsCache {
  */
 export function plan(
   input: PlanInput,
-  evpnVteps: (s: ServicePlan) => ReadonlySet<string>,
+  evpnVteps: (s: ServiceSettings) => ReadonlySet<string>,
   cache: AttrsCache,
 ): RouteGroup[] {
   const groups: RouteGroup[] = [];

@@ -2,16 +2,16 @@
 // SIGHUP applying a difference without a session reset, SIGTERM with Cease and exit 0 within 2 s,
 // and a bad configuration refused with exit 2 before any socket is opened.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
-import type { BgpMessage, EvpnRoute, UpdateMessage } from "../../src/codec/index.js";
+import type { BgpMessage } from "../../src/codec/index.js";
+import { collect, freePort, routesOf, start } from "../helpers/daemon-run.js";
 import { h } from "../helpers/hex.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
@@ -39,49 +39,6 @@ ${vteps.map((v, i) => `      - address: ${v}${i === 0 && macs ? '\n        macs:
 ${extra}`;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, SPEAKER, () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function start(file: string): { child: ChildProcess; out: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, "run", "--config", file], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const out: string[] = [];
-  child.stdout!.on("data", (b: Buffer) => out.push(b.toString()));
-  child.stderr!.on("data", (b: Buffer) => out.push(b.toString()));
-  return { child, out, exited: new Promise((r) => child.on("exit", (c) => r(c))) };
-}
-
-/** Routes announced (MP_REACH) and withdrawn (MP_UNREACH) by the UPDATEs in `msgs`. */
-function routesOf(msgs: BgpMessage[]): { announced: { route: EvpnRoute; u: UpdateMessage }[]; withdrawn: EvpnRoute[] } {
-  const announced: { route: EvpnRoute; u: UpdateMessage }[] = [];
-  const withdrawn: EvpnRoute[] = [];
-  for (const m of msgs) {
-    if (m.type !== 2) continue;
-    for (const a of m.attributes) {
-      if (a.kind === "mp-reach" && a.nlri.family === "evpn")
-        for (const r of a.nlri.routes) announced.push({ route: r, u: m });
-      if (a.kind === "mp-unreach" && a.nlri.family === "evpn") withdrawn.push(...a.nlri.routes);
-    }
-  }
-  return { announced, withdrawn };
-}
-
-/** Messages until `n` ms pass without one. */
-async function collect(p: ScriptedPeer, quietMs = 500): Promise<BgpMessage[]> {
-  const got: BgpMessage[] = [];
-  for (;;) {
-    const m = await p.next(quietMs).catch(() => null);
-    if (m === null) return got;
-    got.push(m);
-  }
-}
-
 describe("evpn-proxy run", () => {
   let dir: string;
   before(() => {
@@ -90,7 +47,7 @@ describe("evpn-proxy run", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test("announces the issue's routes, applies SIGHUP as a difference, stops with Cease on SIGTERM", async () => {
-    const port = await freePort();
+    const port = await freePort(SPEAKER);
     const file = join(dir, "proxy.yaml");
     writeFileSync(file, config(port, ["192.0.2.1", "192.0.2.2"]));
     const d = start(file);
@@ -169,7 +126,7 @@ describe("evpn-proxy run", () => {
   });
 
   test("a bad configuration: exit 2 naming the key path, and nothing listens", async () => {
-    const port = await freePort();
+    const port = await freePort(SPEAKER);
     const file = join(dir, "bad.yaml");
     writeFileSync(file, config(port, ["192.0.2.1", "192.0.2.300"]));
     const d = start(file);
@@ -224,7 +181,7 @@ ${over}`;
     test(name, async () => {
       const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-bad-"));
       try {
-        const port = await freePort();
+        const port = await freePort(SPEAKER);
         const file = join(dir, "bad.yaml");
         writeFileSync(file, base(body).replace("PORT", String(port)));
         for (const cmd of ["check", "run"]) {
@@ -256,7 +213,7 @@ ${over}`;
 describe("evpn-proxy run with data-plane learning (VXLAN UDP listener)", () => {
   test("an ARP reply inside VXLAN from a static VTEP becomes MAC and MAC/IP routes at that VTEP", async () => {
     const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-learn-"));
-    const port = await freePort();
+    const port = await freePort(SPEAKER);
     const file = join(dir, "learn.yaml");
     writeFileSync(
       file,

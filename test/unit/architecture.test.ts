@@ -69,7 +69,7 @@ export const RULES: Rule[] = [
   {
     folder: "src/config",
     imports: ["src/codec/", "src/net/", ERRORS],
-    packages: ["fs", "yaml", "zod"],
+    packages: ["fs", "util", "yaml", "zod"],
     pure: true,
   },
   {

@@ -4,7 +4,8 @@ import { describe, test } from "node:test";
 import { digestAttributes } from "../../src/bgp/path-attrs.js";
 import type { Path, PeerRef, RibChange } from "../../src/bgp/rib.js";
 import { encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
-import { AttrsCache, isProxyMarked, plan, type ServicePlan } from "../../src/evpn/plan.js";
+import type { ServiceSettings as ServicePlan } from "../../src/config/model.js";
+import { AttrsCache, isProxyMarked, plan } from "../../src/evpn/plan.js";
 import { EvpnVtepTracker } from "../../src/evpn/vteps.js";
 
 const S10: ServicePlan = {

@@ -31,7 +31,7 @@ export interface UdpSourceOptions {
    * also set with SO_RCVBUFFORCE, which a process with CAP_NET_ADMIN may set beyond that cap.
    */
   receiveBufferBytes?: number;
-  /** "auto" (default): native when built, else dgram; or EVPN_PROXY_VXLAN_RECEIVER. */
+  /** "auto" (default): native when built, else dgram (`run --vxlan-receiver`). */
   receiver?: ReceiverChoice;
 }
 
@@ -78,11 +78,6 @@ export function nativeReceiver(): NativeVxlan | Error {
     }
   }
   return nativeModule;
-}
-
-function receiverChoice(opt: ReceiverChoice | undefined): ReceiverChoice {
-  const env = process.env["EVPN_PROXY_VXLAN_RECEIVER"];
-  return opt ?? (env === "native" || env === "dgram" ? env : "auto");
 }
 
 /**
@@ -132,7 +127,7 @@ export class VxlanUdpSource {
   }
 
   async start(): Promise<void> {
-    const choice = receiverChoice(this.opts.receiver);
+    const choice = this.opts.receiver ?? "auto";
     if (choice !== "dgram") {
       const mod = nativeReceiver();
       if (mod instanceof Error) {

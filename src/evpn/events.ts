@@ -1,0 +1,43 @@
+// What the EVPN controller reports: typed events for the logger, the API and metrics. Payloads
+// are plain data; the controller never formats text.
+
+import type { LearnEventKind } from "../dataplane/learning/learner.js";
+
+export type EvpnEvent =
+  /** The proxy's routes after start or a reload: how many were announced and withdrawn. */
+  | {
+      type: "routes-synced";
+      reason: "start" | "reload";
+      announced: number;
+      withdrawn: number;
+      routes: number;
+      before: number;
+    }
+  /** A static VTEP announces its own IMET route for the service (RFC 7432 §11.1): no longer proxied. */
+  | { type: "vtep-suppressed"; service: string; vtep: string }
+  /** It stopped doing so: proxied again. */
+  | { type: "vtep-proxied"; service: string; vtep: string }
+  /** An unconfigured VTEP inside allowed-vtep-prefixes was seen: it gets its IMET route. */
+  | { type: "vtep-discovered"; service: string; vni: number; vtep: string }
+  /** A learning event (duplicate, limit hit, unknown VTEP, sticky MAC seen elsewhere, …). */
+  | { type: "learning"; event: LearnEventKind; vni: number; vtep?: string; mac?: string; suppressed?: number };
+
+/** One learned route announced or withdrawn (published only while someone traces them). */
+export interface LearnedRouteEvent {
+  type: "learned-route";
+  action: "announce" | "withdraw";
+  vni: number;
+  vtep: string;
+  mac: string;
+  ip: string | null;
+}
+
+export interface EvpnEvents {
+  emit(e: EvpnEvent): void;
+  /** Per-route events cost an object each: the controller asks before building one. */
+  readonly tracing: boolean;
+  trace(e: LearnedRouteEvent): void;
+}
+
+/** Drops every event (tests that do not read them). */
+export const NO_EVENTS: EvpnEvents = { emit: () => undefined, tracing: false, trace: () => undefined };

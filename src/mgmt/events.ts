@@ -1,0 +1,80 @@
+// The daemon's events: one typed bus per daemon, topics for the BGP speaker, the EVPN controller,
+// learned-route traces and the daemon itself. Subscribers (the logger, the API, metrics) read
+// events; nothing they do feeds back. Each event is also published on node:diagnostics_channel
+// (`evpn-proxy:<topic>`) when something outside subscribes there.
+
+import diagnostics_channel from "node:diagnostics_channel";
+import type { SpeakerEvent } from "../bgp/events.js";
+import type { EvpnEvent, EvpnEvents, LearnedRouteEvent } from "../evpn/events.js";
+
+export type DaemonEvent =
+  | { type: "started"; routerId: string; localAs: number; neighbors: number; services: number; routes: number }
+  | { type: "stopping"; signal: string }
+  | { type: "config-reloading"; file: string }
+  | { type: "config-rejected"; file: string; path: string; message: string }
+  | { type: "config-reload-failed"; message: string }
+  /** router-id, local-as, listen or graceful-restart changed. */
+  | { type: "sessions-restarting" }
+  | { type: "neighbor-changed"; peer: string; change: "added" | "removed" | "changed" }
+  | {
+      type: "learning-source";
+      source: "vxlan";
+      address: string;
+      port: number | undefined;
+      receiver: string | undefined;
+      receiveBuffer: number | undefined;
+    }
+  | { type: "learning-source"; source: "capture"; device: string };
+
+export interface EventTopics {
+  bgp: SpeakerEvent;
+  evpn: EvpnEvent;
+  trace: LearnedRouteEvent;
+  daemon: DaemonEvent;
+}
+
+export type Topic = keyof EventTopics;
+type Listener<T extends Topic> = (e: EventTopics[T]) => void;
+
+export class EventBus {
+  private readonly listeners: { [T in Topic]: Listener<T>[] } = { bgp: [], evpn: [], trace: [], daemon: [] };
+  private readonly channels = {
+    bgp: diagnostics_channel.channel("evpn-proxy:bgp"),
+    evpn: diagnostics_channel.channel("evpn-proxy:evpn"),
+    trace: diagnostics_channel.channel("evpn-proxy:trace"),
+    daemon: diagnostics_channel.channel("evpn-proxy:daemon"),
+  };
+
+  publish<T extends Topic>(topic: T, e: EventTopics[T]): void {
+    for (const l of this.listeners[topic]) l(e);
+    const ch = this.channels[topic];
+    if (ch.hasSubscribers) ch.publish(e);
+  }
+
+  /** Returns the unsubscribe function. */
+  subscribe<T extends Topic>(topic: T, l: Listener<T>): () => void {
+    const list = this.listeners[topic];
+    list.push(l);
+    return () => {
+      const i = list.indexOf(l);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  hasSubscribers(topic: Topic): boolean {
+    return this.listeners[topic].length > 0 || this.channels[topic].hasSubscribers;
+  }
+
+  /** The controller's view of the bus. */
+  evpnEvents(): EvpnEvents {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const bus = this;
+    return {
+      emit: (e) => bus.publish("evpn", e),
+      get tracing() {
+        return bus.hasSubscribers("trace");
+      },
+      trace: (e) => bus.publish("trace", e),
+    };
+  }
+}

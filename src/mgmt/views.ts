@@ -1,0 +1,223 @@
+// Typed read models of what the daemon knows, for the API, `show` and metrics: neighbours,
+// services with their flood lists, VTEPs, MACs, routes advertised and received, counters. They
+// read the running modules through DaemonState (types only) and change nothing; each call is a
+// fresh snapshot of plain data with a stable key order.
+
+import type { NeighborStatus } from "../bgp/io/speaker.js";
+import type { Rib } from "../bgp/rib.js";
+import type { EvpnRoute } from "../codec/index.js";
+import type { ProxyConfig } from "../config/model.js";
+import type { SourceCounters } from "../dataplane/io/udp-source.js";
+import type { LearnCounters } from "../dataplane/learning/learner.js";
+import type { Controller } from "../evpn/controller.js";
+
+/** What the views read; the composition root provides it. */
+export interface DaemonState {
+  config(): ProxyConfig;
+  neighbors(): NeighborStatus[];
+  rib(): Pick<Rib, "locRib" | "localCount">;
+  controller(): Pick<Controller, "learner" | "planned" | "plannedCount" | "suppressed" | "evpnVtepsOf" | "evpnVteps">;
+  sources(): SourceCounters | undefined;
+  /** Wall-clock milliseconds (MAC ages). */
+  now(): number;
+}
+
+export interface StaticVtepView {
+  address: string;
+  source: "configured" | "discovered";
+  /** false: it announces its own IMET route for this service (RFC 7432 §11.1) and is not proxied. */
+  proxied: boolean;
+  configuredMacs: number;
+  learnedMacs: number;
+}
+
+export interface ServiceView {
+  name: string;
+  evi: number;
+  vni: number;
+  routeTargets: string[];
+  staticVteps: StaticVtepView[];
+  /** VTEPs that announce their own IMET route with one of the service's route targets. */
+  evpnVteps: string[];
+  /** Every VTEP an EVPN VTEP floods this service's BUM traffic to: proxied static VTEPs and EVPN VTEPs. */
+  floodList: string[];
+  macs: { configured: number; learned: number };
+}
+
+export interface VtepView {
+  address: string;
+  kind: "static" | "discovered" | "evpn";
+  services: string[];
+}
+
+export interface MacView {
+  service: string;
+  vni: number;
+  mac: string;
+  vtep: string;
+  source: "configured" | "learned";
+  ips: string[];
+  /** RFC 7432 §15 MAC mobility sequence of our route. */
+  sequence: number;
+  sticky: boolean;
+  duplicate: boolean;
+  /** false: the fabric's route for the MAC won and ours is withdrawn. */
+  announced: boolean;
+  /** Seconds since last seen (null for configured MACs). */
+  ageSeconds: number | null;
+}
+
+export interface RouteView {
+  route: EvpnRoute;
+  nextHop: string;
+  /** "configured" (the plan), or the address of the peer it came from. */
+  from: string;
+  best: boolean;
+  stale: boolean;
+}
+
+export interface RoutesView {
+  advertised: { planned: RouteView[]; learned: number };
+  received: RouteView[];
+}
+
+export interface CountersView {
+  routes: { planned: number; learned: number; received: number };
+  learning: LearnCounters | null;
+  source: SourceCounters | null;
+}
+
+export interface Views {
+  neighbors(): NeighborStatus[];
+  services(): ServiceView[];
+  vteps(): VtepView[];
+  macs(): MacView[];
+  routes(): RoutesView;
+  counters(): CountersView;
+}
+
+const byAddress = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function views(s: DaemonState): Views {
+  const learnedRows = () => s.controller().learner?.table() ?? [];
+
+  const services = (): ServiceView[] => {
+    const ctl = s.controller();
+    const suppressed = new Set(ctl.suppressed());
+    const rows = learnedRows();
+    return s.config().services.map((svc) => {
+      const learnedAt = new Map<string, number>();
+      for (const r of rows) if (r.service === svc.name) learnedAt.set(r.vtep, (learnedAt.get(r.vtep) ?? 0) + 1);
+      const evpn = [...ctl.evpnVtepsOf(svc)].sort(byAddress);
+      const configured = new Set(svc.staticVteps.map((v) => v.address));
+      const staticVteps: StaticVtepView[] = [
+        ...svc.staticVteps.map((v) => ({ address: v.address, source: "configured" as const, macs: v.macs.length })),
+        ...(ctl.learner?.discovered(svc.vni) ?? [])
+          .filter((a) => !configured.has(a))
+          .map((address) => ({ address, source: "discovered" as const, macs: 0 })),
+      ].map((v) => ({
+        address: v.address,
+        source: v.source,
+        proxied: !suppressed.has(`${svc.name}|${v.address}`),
+        configuredMacs: v.macs,
+        learnedMacs: learnedAt.get(v.address) ?? 0,
+      }));
+      const flood = new Set([...staticVteps.filter((v) => v.proxied).map((v) => v.address), ...evpn]);
+      return {
+        name: svc.name,
+        evi: svc.evi,
+        vni: svc.vni,
+        routeTargets: [...svc.routeTargets],
+        staticVteps,
+        evpnVteps: evpn,
+        floodList: [...flood].sort(byAddress),
+        macs: {
+          configured: svc.staticVteps.reduce((n, v) => n + v.macs.length, 0),
+          learned: rows.filter((r) => r.service === svc.name).length,
+        },
+      };
+    });
+  };
+
+  const vteps = (): VtepView[] => {
+    const out = new Map<string, VtepView>();
+    const add = (address: string, kind: VtepView["kind"], service: string) => {
+      let v = out.get(`${kind}|${address}`);
+      if (!v) out.set(`${kind}|${address}`, (v = { address, kind, services: [] }));
+      if (!v.services.includes(service)) v.services.push(service);
+    };
+    for (const svc of services()) {
+      for (const v of svc.staticVteps) add(v.address, v.source === "configured" ? "static" : "discovered", svc.name);
+      for (const v of svc.evpnVteps) add(v, "evpn", svc.name);
+    }
+    return [...out.values()].sort((a, b) => byAddress(a.address, b.address) || byAddress(a.kind, b.kind));
+  };
+
+  const macs = (): MacView[] => {
+    const now = s.now();
+    const out: MacView[] = [];
+    for (const svc of s.config().services)
+      for (const v of svc.staticVteps)
+        for (const m of v.macs)
+          out.push({
+            service: svc.name,
+            vni: svc.vni,
+            mac: m.mac,
+            vtep: v.address,
+            source: "configured",
+            ips: m.ip !== undefined ? [m.ip] : [],
+            sequence: 0,
+            sticky: true, // RFC 7432 §15.2
+            duplicate: false,
+            announced: true,
+            ageSeconds: null,
+          });
+    for (const r of learnedRows())
+      out.push({
+        service: r.service,
+        vni: r.vni,
+        mac: r.mac,
+        vtep: r.vtep,
+        source: "learned",
+        ips: r.ips,
+        sequence: r.seq,
+        sticky: false,
+        duplicate: r.duplicate,
+        announced: r.announced,
+        ageSeconds: Math.max(0, Math.floor((now - r.lastSeen) / 1000)),
+      });
+    return out.sort((a, b) => a.vni - b.vni || byAddress(a.mac, b.mac) || byAddress(a.source, b.source));
+  };
+
+  const routes = (): RoutesView => {
+    const received: RouteView[] = [];
+    for (const d of s.rib().locRib())
+      for (const p of d.paths)
+        if (p.source !== "local")
+          received.push({
+            route: p.route,
+            nextHop: p.attrs.nextHop,
+            from: p.source.address,
+            best: p === d.best,
+            stale: p.stale,
+          });
+    const planned = s
+      .controller()
+      .planned()
+      .map((r) => ({ route: r.route, nextHop: r.attrs.nextHop, from: "configured", best: true, stale: false }));
+    return { advertised: { planned, learned: s.controller().learner?.announcedRoutes() ?? 0 }, received };
+  };
+
+  const counters = (): CountersView => {
+    const ctl = s.controller();
+    let received = 0;
+    for (const d of s.rib().locRib()) for (const p of d.paths) if (p.source !== "local") received++;
+    return {
+      routes: { planned: ctl.plannedCount, learned: ctl.learner?.announcedRoutes() ?? 0, received },
+      learning: ctl.learner ? { ...ctl.learner.counters() } : null,
+      source: s.sources() ?? null,
+    };
+  };
+
+  return { neighbors: () => s.neighbors(), services, vteps, macs, routes, counters };
+}

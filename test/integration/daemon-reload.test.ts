@@ -1,0 +1,127 @@
+// A reload keeps what was learned: `evpn-proxy run` learns 10,000 MACs from VXLAN datagrams on
+// loopback; a SIGHUP that adds one static MAC sends the BGP peer exactly one announcement and no
+// withdrawal; one that removes a static VTEP withdraws exactly that VTEP's routes.
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { BgpMessage, EvpnRoute } from "../../src/codec/index.js";
+import { collect, freePort, routesOf, start } from "../helpers/daemon-run.js";
+import { ScriptedPeer } from "../helpers/scripted-peer.js";
+
+const SPEAKER = "127.0.0.1";
+const PEER = "127.0.0.2";
+const VTEPS = ["127.0.0.3", "127.0.0.4"];
+const PER_VTEP = 5000;
+
+function config(port: number, vteps: string[], staticMacs: string[]): string {
+  const macs = staticMacs.length ? `\n        macs: [${staticMacs.map((m) => `"${m}"`).join(", ")}]` : "";
+  return `router-id: 192.0.2.4
+local-as: 65000
+listen:
+  address: ${SPEAKER}
+  port: ${port}
+neighbors:
+  - address: ${PEER}
+    peer-as: 65000
+    passive: true
+services:
+  - name: vni10
+    evi: 10
+    vni: 10
+    static-vteps:
+${vteps.map((v, i) => `      - address: ${v}${i === 0 ? macs : ""}`).join("\n")}
+learning:
+  vxlan-listen: ${SPEAKER}
+  include-ip: false
+  max-learn-rate: 1000000
+  max-macs-per-vtep: 100000
+`;
+}
+
+/** VXLAN (VNI 10) | broadcast ARP request from MAC 02:00:00:<v>:<i> (a gratuitous one is fine too). */
+function arp(v: number, i: number): Buffer {
+  const mac = Buffer.from([0x02, 0, 0, v, i >> 8, i & 0xff]);
+  const b = Buffer.alloc(8 + 14 + 28);
+  b.writeUInt32BE(0x08000000, 0);
+  b.writeUInt32BE(10 << 8, 4);
+  b.fill(0xff, 8, 14);
+  mac.copy(b, 14);
+  b.writeUInt16BE(0x0806, 20);
+  const arpAt = 22;
+  b.writeUInt16BE(1, arpAt); // Ethernet
+  b.writeUInt16BE(0x0800, arpAt + 2);
+  b[arpAt + 4] = 6;
+  b[arpAt + 5] = 4;
+  b.writeUInt16BE(1, arpAt + 6); // request
+  mac.copy(b, arpAt + 8);
+  Buffer.from([198, 51, 100, 1 + (i % 200)]).copy(b, arpAt + 14);
+  Buffer.from([198, 51, 100, 254]).copy(b, arpAt + 24);
+  return b;
+}
+
+function macRoutes(routes: EvpnRoute[]): string[] {
+  return routes.map((r) => (r.routeType === 2 ? `${r.rd} ${r.mac}` : `type ${r.routeType} ${r.rd}`));
+}
+
+/** Messages until `want` routes were announced (or nothing came for 2 s). */
+async function collectRoutes(p: ScriptedPeer, want: number): Promise<BgpMessage[]> {
+  const all: BgpMessage[] = [];
+  while (routesOf(all).announced.length < want) {
+    const got = await collect(p, 2000);
+    if (got.length === 0) break;
+    all.push(...got);
+  }
+  return all;
+}
+
+test("SIGHUP keeps 10,000 learned MACs: one static MAC added is 1 announcement, a static VTEP removed withdraws its routes", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-reload-"));
+  const port = await freePort(SPEAKER);
+  const file = join(dir, "proxy.yaml");
+  writeFileSync(file, config(port, VTEPS, []));
+  const d = start(file);
+  const senders = VTEPS.map(() => dgram.createSocket("udp4"));
+  try {
+    let p: ScriptedPeer | undefined;
+    for (let i = 0; i < 100 && !p; i++)
+      p = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => sleep(50).then(() => undefined));
+    assert.ok(p, `daemon never listened:\n${d.out.join("")}`);
+    await p.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 });
+    await collect(p); // two IMET routes and End-of-RIB
+    await Promise.all(senders.map((s, v) => new Promise<void>((r) => s.bind({ address: VTEPS[v], port: 0 }, r))));
+    for (let i = 0; i < PER_VTEP; i++) {
+      for (let v = 0; v < VTEPS.length; v++) senders[v]!.send(arp(v + 3, i), 4789, SPEAKER);
+      if (i % 500 === 499) await sleep(20); // paced: the test is about reloads, not bursts
+    }
+    const learned = routesOf(await collectRoutes(p, PER_VTEP * VTEPS.length));
+    assert.equal(learned.announced.length, PER_VTEP * VTEPS.length, `learned:\n${d.out.join("").slice(-2000)}`);
+    assert.equal(learned.withdrawn.length, 0);
+
+    // One static MAC added at the first VTEP: one sticky MAC route, nothing withdrawn or re-sent.
+    writeFileSync(file, config(port, VTEPS, ["02:00:00:00:ff:01"]));
+    d.child.kill("SIGHUP");
+    const added = routesOf(await collect(p, 1000));
+    assert.deepEqual(macRoutes(added.announced.map((a) => a.route)), ["127.0.0.3:10 02:00:00:00:ff:01"]);
+    assert.deepEqual(added.withdrawn, []);
+
+    // The second VTEP removed: exactly its 5,000 learned routes and its IMET route are withdrawn.
+    writeFileSync(file, config(port, [VTEPS[0]!], ["02:00:00:00:ff:01"]));
+    d.child.kill("SIGHUP");
+    const removed = routesOf(await collect(p, 1000));
+    assert.deepEqual(removed.announced, []);
+    const gone = macRoutes(removed.withdrawn);
+    assert.equal(gone.length, PER_VTEP + 1);
+    assert.ok(gone.every((r) => r.startsWith("127.0.0.4:10 ")));
+    assert.equal(new Set(gone).size, gone.length);
+    assert.ok(gone.includes("type 3 127.0.0.4:10"));
+    p.close();
+  } finally {
+    for (const s of senders) s.close();
+    d.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

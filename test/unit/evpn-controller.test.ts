@@ -1,0 +1,265 @@
+// The EVPN controller in-process on a fake clock, without sockets: configured routes, an EVPN
+// VTEP appearing and going, learning, a move, a duplicate, ageing, a reload; the RFC 7432 §15.1
+// tie-break. Documentation addresses only.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
+import type { OwnedRoutes } from "../../src/bgp/io/speaker.js";
+import { digestAttributes } from "../../src/bgp/path-attrs.js";
+import type { Path, PeerRef, RibChange } from "../../src/bgp/rib.js";
+import { type EvpnRoute, macIpRoute, macMobility, type PathAttribute } from "../../src/codec/index.js";
+import { parseConfig } from "../../src/config/load.js";
+import type { ProxyConfig } from "../../src/config/model.js";
+import { Learner } from "../../src/dataplane/learning/learner.js";
+import { Controller, type RouteSink } from "../../src/evpn/controller.js";
+import type { EvpnEvent, EvpnEvents, LearnedRouteEvent } from "../../src/evpn/events.js";
+import { bestRemoteMac, type RibView } from "../../src/evpn/fabric.js";
+import type { LearnedFrame } from "../../src/wire/packet.js";
+
+const A = "192.0.2.1"; // static VTEP
+const B = "192.0.2.2"; // static VTEP
+const E = "192.0.2.20"; // EVPN VTEP
+const M1 = "02:00:00:00:01:01";
+const STATIC = "02:00:00:00:0f:01";
+const S = 1000;
+const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
+
+function yaml(extra = "", macsOfA = `["${STATIC}"]`): string {
+  return `router-id: 192.0.2.4
+local-as: 65000
+neighbors:
+  - address: 192.0.2.254
+    peer-as: 65000
+services:
+  - name: vni10
+    evi: 10
+    vni: 10
+    static-vteps:
+      - address: ${A}
+        macs: ${macsOfA}
+      - address: ${B}
+learning:
+  vxlan-listen: 192.0.2.4
+  max-moves: 2
+  mac-ageing-seconds: 60
+${extra}`;
+}
+
+function config(text: string): ProxyConfig {
+  const r = parseConfig(text, "test.yaml");
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.config;
+}
+
+function seqOf(attrs: OutAttrs): string {
+  for (const a of attrs.attributes)
+    if (a.kind === "ext-communities")
+      for (const c of a.communities)
+        if (c.kind === "mac-mobility") return ` seq ${c.sequence}${c.flags & 1 ? " sticky" : ""}`;
+  return "";
+}
+
+function text(r: EvpnRoute, attrs?: OutAttrs): string {
+  if (r.routeType === 3) return `imet ${r.originator}`;
+  if (r.routeType === 2) return `mac ${r.rd} ${r.mac}${r.ip ? "/" + r.ip : ""}${attrs ? seqOf(attrs) : ""}`;
+  return `type ${r.routeType}`;
+}
+
+/** Records what the controller commands the speaker, as compact lines. */
+class FakeSink implements RouteSink {
+  log: string[] = [];
+  owned: OwnedRoutes | null = null;
+  announceAll(routes: EvpnRoute[], attrs: OutAttrs): void {
+    for (const r of routes) this.log.push(`+${text(r, attrs)}`);
+  }
+  withdraw(route: EvpnRoute): void {
+    this.log.push(`-${text(route)}`);
+  }
+  announceOwned(route: EvpnRoute, attrs: OutAttrs): void {
+    this.log.push(`+${text(route, attrs)} (learned)`);
+  }
+  withdrawOwned(route: EvpnRoute): void {
+    this.log.push(`-${text(route)} (learned)`);
+  }
+  setOwnedRoutes(t: OwnedRoutes | null): void {
+    this.owned = t;
+  }
+  take(): string[] {
+    const l = this.log;
+    this.log = [];
+    return l;
+  }
+}
+
+/** The fabric's routes as the RIB holds them, with the best-path changes the speaker would report. */
+class FakeRib implements RibView {
+  private readonly byKey = new Map<string, Path[]>();
+  byMac(mac: string): string[] {
+    return [...this.byKey.keys()].filter((k) => k.startsWith(`mac|${mac}|`));
+  }
+  paths(key: string): Path[] {
+    return this.byKey.get(key) ?? [];
+  }
+  put(key: string, route: EvpnRoute, nextHop: string, attrs: PathAttribute[]): RibChange {
+    const p: Path = { key, route, attrs: digestAttributes(attrs, nextHop), source: RR, stale: false };
+    const old = this.byKey.get(key)?.[0];
+    this.byKey.set(key, [p]);
+    return { key, route, ...(old ? { old } : {}), new: p };
+  }
+  remove(key: string): RibChange {
+    const old = this.byKey.get(key)![0]!;
+    this.byKey.delete(key);
+    return { key, route: old.route, old };
+  }
+}
+
+const rt10: PathAttribute = {
+  kind: "ext-communities",
+  communities: [{ kind: "route-target", value: "65000:10" }],
+};
+
+function setup(text = yaml()) {
+  const sink = new FakeSink();
+  const rib = new FakeRib();
+  const events: EvpnEvent[] = [];
+  const traces: LearnedRouteEvent[] = [];
+  const ev: EvpnEvents = { emit: (e) => events.push(e), tracing: true, trace: (e) => traces.push(e) };
+  const ctl = new Controller(config(text), {
+    sink,
+    rib,
+    events: ev,
+    newLearner: (cfg, fabric) => new Learner(cfg, fabric),
+  });
+  return { ctl, sink, rib, events, traces };
+}
+
+function arp(vtep: string, mac: string, ip: string | null = null): LearnedFrame {
+  return { vtep, vni: 10, vlan: null, innerSrcMac: mac, kind: "arp-request", mac, ip };
+}
+
+describe("EVPN controller", () => {
+  test("configured routes, EVPN VTEPs, learning, a move, a duplicate, ageing and a reload on a fake clock", () => {
+    const { ctl, sink, rib, events, traces } = setup();
+    let now = 1_000_000;
+
+    // Configured routes: an IMET per static VTEP, a sticky MAC route per configured MAC.
+    ctl.start();
+    assert.deepEqual(sink.take(), [`+imet ${A}`, `+mac ${A}:10 ${STATIC} seq 0 sticky`, `+imet ${B}`]);
+    assert.ok(sink.owned, "the learned table is handed to the speaker");
+
+    // A static VTEP that starts announcing its own IMET route is no longer proxied (RFC 7432 §11.1).
+    const imetB = rib.put("imet|B", { routeType: 3, rd: `${B}:1`, ethernetTag: 0, originator: B }, B, [rt10]);
+    ctl.ribChanged([imetB]);
+    assert.equal(ctl.pending, true);
+    ctl.settle(now);
+    assert.deepEqual(sink.take(), [`-imet ${B}`]);
+    assert.deepEqual(events.splice(0), [{ type: "vtep-suppressed", service: "vni10", vtep: B }]);
+    ctl.ribChanged([rib.remove("imet|B")]);
+    ctl.settle(now);
+    assert.deepEqual(sink.take(), [`+imet ${B}`]);
+    assert.deepEqual(events.splice(0), [{ type: "vtep-proxied", service: "vni10", vtep: B }]);
+
+    // An EVPN VTEP speaks for itself: its frames teach nothing.
+    ctl.ribChanged([rib.put("imet|E", { routeType: 3, rd: `${E}:1`, ethernetTag: 0, originator: E }, E, [rt10])]);
+    ctl.settle(now);
+    assert.deepEqual(sink.take(), []);
+    assert.equal(ctl.frame(arp(E, M1), now), false);
+
+    // Learning: the MAC and its IP at A (a plain first announcement, no MAC mobility).
+    assert.equal(ctl.frame(arp(A, M1, "198.51.100.1"), now), true);
+    assert.deepEqual(sink.take(), [`+mac ${A}:10 ${M1} (learned)`, `+mac ${A}:10 ${M1}/198.51.100.1 (learned)`]);
+    assert.deepEqual(
+      traces.splice(0).map((t) => `${t.action} ${t.vtep}`),
+      [`announce ${A}`, `announce ${A}`],
+    );
+
+    // A move to B: announced there with sequence 1 (RFC 7432 §15.1), then withdrawn at A.
+    now += S;
+    ctl.frame(arp(B, M1), now);
+    assert.deepEqual(sink.take(), [
+      `+mac ${B}:10 ${M1} seq 1 (learned)`,
+      `+mac ${B}:10 ${M1}/198.51.100.1 seq 1 (learned)`,
+      `-mac ${A}:10 ${M1}/198.51.100.1 (learned)`,
+      `-mac ${A}:10 ${M1} (learned)`,
+    ]);
+
+    // max-moves 2: the third move within the window marks it duplicate and is not announced.
+    now += S;
+    ctl.frame(arp(A, M1), now);
+    sink.take();
+    now += S;
+    ctl.frame(arp(B, M1), now);
+    assert.deepEqual(sink.take(), []);
+    assert.deepEqual(events.splice(0), [{ type: "learning", event: "duplicate", vni: 10, vtep: A, mac: M1 }]);
+
+    // A reload that adds one static MAC: one announcement, nothing withdrawn, learned state kept.
+    now += S;
+    const before = ctl.learner!.table();
+    ctl.reconfigure(config(yaml("", `["${STATIC}", "02:00:00:00:0f:02"]`)), now);
+    assert.deepEqual(sink.take(), [`+mac ${A}:10 02:00:00:00:0f:02 seq 0 sticky`]);
+    assert.deepEqual(ctl.learner!.table(), before);
+    assert.deepEqual(events.splice(0), [
+      { type: "routes-synced", reason: "reload", announced: 1, withdrawn: 0, routes: 4, before: 3 },
+    ]);
+
+    // Ageing (60 s) withdraws the learned routes once the duplicate is released (freeze 180 s).
+    const due = ctl.nextDeadline()!;
+    assert.ok(due > now);
+    now += 400 * S;
+    ctl.tick(now);
+    assert.deepEqual(sink.take().sort(), [`-mac ${A}:10 ${M1} (learned)`, `-mac ${A}:10 ${M1}/198.51.100.1 (learned)`]);
+    assert.equal(ctl.learner!.table().length, 0);
+
+    // The EVPN VTEP goes: nothing of ours changes (it was not a static VTEP).
+    ctl.ribChanged([rib.remove("imet|E")]);
+    ctl.settle(now);
+    assert.deepEqual(sink.take(), []);
+  });
+
+  test("a reload that removes a static VTEP withdraws exactly that VTEP's learned routes and its IMET", () => {
+    const { ctl, sink } = setup();
+    ctl.start();
+    sink.take();
+    const now = 1_000_000;
+    for (let i = 0; i < 10; i++) {
+      ctl.frame(arp(A, `02:00:00:00:0a:${i.toString(16).padStart(2, "0")}`), now);
+      ctl.frame(arp(B, `02:00:00:00:0b:${i.toString(16).padStart(2, "0")}`), now);
+    }
+    sink.take();
+    const withoutB = yaml().replace(`      - address: ${B}\n`, "");
+    ctl.reconfigure(config(withoutB), now + S);
+    const out = sink.take();
+    assert.equal(out.filter((l) => l.startsWith(`-mac ${B}:10 02:00:00:00:0b:`)).length, 10);
+    assert.deepEqual(
+      out.filter((l) => !l.startsWith(`-mac ${B}:10 02:00:00:00:0b:`)),
+      [`-imet ${B}`],
+    );
+    assert.equal(ctl.learner!.table().length, 10);
+  });
+
+  test("a reload that turns learning off withdraws every learned route", () => {
+    const { ctl, sink } = setup();
+    ctl.start();
+    ctl.frame(arp(A, M1), 1_000_000);
+    sink.take();
+    ctl.reconfigure(config(yaml().replace("  vxlan-listen: 192.0.2.4\n", "")), 1_000_000 + S);
+    assert.deepEqual(sink.take(), [`-mac ${A}:10 ${M1} (learned)`]);
+    assert.equal(ctl.learner, undefined);
+    assert.equal(sink.owned, null);
+  });
+});
+
+describe("RFC 7432 §15.1 tie-break", () => {
+  test("at equal sequence the numerically lower VTEP wins: 192.0.2.9 beats 192.0.2.10", () => {
+    const rib = new FakeRib();
+    const mac = "02:00:00:00:09:10";
+    const route = macIpRoute({ rd: "192.0.2.9:10", mac, label1: 10 });
+    const mob = (seq: number): PathAttribute => ({ kind: "ext-communities", communities: [macMobility(seq, false)] });
+    rib.put(`mac|${mac}|a`, route, "192.0.2.10", [mob(3)]);
+    rib.put(`mac|${mac}|b`, { ...route, rd: "192.0.2.10:10" }, "192.0.2.9", [mob(3)]);
+    assert.deepEqual(bestRemoteMac(rib, 10, mac), { vtep: "192.0.2.9", seq: 3, sticky: false });
+    // Text order would have picked 192.0.2.10 ("1" < "9"); a higher sequence still wins over the address.
+    rib.put(`mac|${mac}|a`, route, "192.0.2.10", [mob(4)]);
+    assert.deepEqual(bestRemoteMac(rib, 10, mac), { vtep: "192.0.2.10", seq: 4, sticky: false });
+  });
+});
