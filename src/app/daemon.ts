@@ -5,7 +5,8 @@
 
 import type { OutAttrs } from "../bgp/adj-rib-out.js";
 import { evpnRouteKey, sameEvpnRoute } from "../bgp/route-key.js";
-import { type NeighborConfig, type OwnedRoutes, Speaker, type SpeakerOptions } from "../bgp/io/speaker.js";
+import { type OwnedRoutes, Speaker, type SpeakerOptions } from "../bgp/io/speaker.js";
+import { bgpEventLogger } from "../mgmt/bgp-log.js";
 import { type EvpnRoute, macIpRoute, macMobility } from "../codec/index.js";
 import { type FabricView, type LearnAction, Learner } from "../dataplane/learning/learner.js";
 import type { LearnedFrame } from "../wire/packet.js";
@@ -38,33 +39,17 @@ export interface DaemonConfig {
   learning?: ProxyLearning;
 }
 
-type NeighborSettings = DaemonConfig["neighbors"][number];
-
-function neighborConfig(n: NeighborSettings): NeighborConfig {
-  return {
-    address: n.address,
-    peerAs: n.peerAs,
-    port: n.port,
-    passive: n.passive,
-    holdTime: n.holdTime,
-    connectRetryTime: n.connectRetry,
-    gracefulRestart: n.gracefulRestart,
-    ...(n.localAddress !== undefined ? { localAddress: n.localAddress } : {}),
-    ...(n.keepalive !== undefined ? { keepaliveTime: n.keepalive } : {}),
-    ...(n.description !== undefined ? { description: n.description } : {}),
-  };
-}
-
 function speakerOptions(c: DaemonConfig, log: Logger): SpeakerOptions {
   return {
     routerId: c.routerId,
     localAs: c.localAs,
-    ...(c.listen ? { listen: c.listen } : {}),
+    listen: c.listen,
+    gracefulRestart: c.gracefulRestart,
     // A start after a crash is a restart: the Restart State bit asks peers that kept our routes
     // to wait for our End-of-RIB (RFC 4724 §4.1); after a clean stop they kept nothing.
-    ...(c.gracefulRestart ? { gracefulRestart: { restartTime: c.gracefulRestart.restartTime, restarting: true } } : {}),
-    neighbors: c.neighbors.map(neighborConfig),
-    logger: log,
+    restarting: true,
+    neighbors: c.neighbors,
+    onEvent: bgpEventLogger(log),
   };
 }
 
@@ -378,7 +363,7 @@ export class Daemon {
     }
     for (const [addr, n] of after)
       if (before.get(addr) !== JSON.stringify(n)) {
-        this.speaker.addNeighbor(neighborConfig(n));
+        this.speaker.addNeighbor(n);
         this.speaker.startNeighbor(addr);
         if (!before.has(addr)) this.log.info({ peer: addr }, `neighbor ${addr} added`);
       }
