@@ -5,6 +5,7 @@
 
 import {
   type AfiSafi,
+  attrCode,
   encodeMessage,
   endOfRib,
   type ErrorAction,
@@ -25,8 +26,7 @@ export const DEFAULT_LOCAL_PREF = 100;
 const MAX_SEGMENT_ASNS = 255;
 const AS_SEQUENCE = 2;
 
-/** Attribute kinds with type codes below LOCAL_PREF (5): ORIGIN, AS_PATH, NEXT_HOP, MED. */
-const BEFORE_LOCAL_PREF = new Set<PathAttribute["kind"]>(["origin", "as-path", "next-hop", "med"]);
+const LOCAL_PREF = 5;
 
 /**
  * Attributes towards an external peer (RFC 4271 §5.1.2, §5.1.5): our AS in front of the
@@ -54,12 +54,13 @@ export function ebgpAttributes(attributes: readonly PathAttribute[], localAs: nu
 
 /**
  * Attributes towards an internal peer: as given, with LOCAL_PREF (RFC 4271 §5.1.5: included in
- * every UPDATE to internal peers) added in type-code order when missing; null when nothing changes.
+ * every UPDATE to internal peers) added when missing, in ascending type-code order (RFC 4271 §5);
+ * null when nothing changes.
  */
 export function ibgpAttributes(attributes: readonly PathAttribute[]): PathAttribute[] | null {
   if (attributes.some((a) => a.kind === "local-pref")) return null;
   let at = 0;
-  while (at < attributes.length && BEFORE_LOCAL_PREF.has(attributes[at]!.kind)) at++;
+  while (at < attributes.length && attrCode(attributes[at]!) < LOCAL_PREF) at++;
   return [...attributes.slice(0, at), { kind: "local-pref", localPref: DEFAULT_LOCAL_PREF }, ...attributes.slice(at)];
 }
 

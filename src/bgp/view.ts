@@ -4,7 +4,10 @@
 import type { SpeakerEvent, NotificationInfo } from "./events.js";
 import type { FsmState } from "./fsm.js";
 import type { Negotiated } from "./negotiate.js";
-import type { PeerCounters } from "./peer.js";
+import type { NeighborSettings } from "../config/model.js";
+import type { AdjRibOut } from "./adj-rib-out.js";
+import type { Peer, PeerCounters } from "./peer.js";
+import type { PeerCounters as RibCounters } from "./rib.js";
 
 /** The last NOTIFICATION of a neighbour's sessions, either way. */
 export interface LastError extends NotificationInfo {
@@ -85,4 +88,38 @@ export class NeighborRecord {
   uptimeMs(now: number): number | null {
     return this.establishedAt === null ? null : Math.max(0, now - this.establishedAt);
   }
+}
+
+/** A neighbour's status from its settings, controller, RIB counters, Adj-RIB-Out and record. */
+export function neighborStatus(
+  cfg: Pick<NeighborSettings, "address" | "peerAs" | "description">,
+  peer: Pick<Peer, "state" | "negotiated" | "counters">,
+  rib: Readonly<RibCounters> | undefined,
+  adjOut: Pick<AdjRibOut, "size" | "pendingCount"> | undefined,
+  record: NeighborRecord,
+  now: number,
+): NeighborStatus {
+  const neg = peer.negotiated;
+  return {
+    address: cfg.address,
+    peerAs: cfg.peerAs,
+    ...(cfg.description ? { description: cfg.description } : {}),
+    state: peer.state,
+    uptimeMs: record.uptimeMs(now),
+    lastStateChange: record.lastStateChange,
+    ...(neg ? { negotiated: neg } : {}),
+    counters: peer.counters,
+    rib: {
+      received: rib?.paths ?? 0,
+      accepted: rib?.accepted ?? 0,
+      withdrawn: rib?.withdrawn ?? 0,
+      rejectedLoop: rib?.rejectedLoop ?? 0,
+      stale: rib?.stale ?? 0,
+      treatedAsWithdraw: record.treatedAsWithdraw,
+    },
+    advertised: adjOut?.size ?? 0,
+    pendingUpdates: adjOut?.pendingCount ?? 0,
+    notSent: record.notSent,
+    lastError: record.lastError,
+  };
 }

@@ -17,7 +17,7 @@ import {
   RouteRefreshSubtype,
 } from "../../codec/index.js";
 import type { NeighborSettings, ProxyConfig } from "../../config/model.js";
-import { AdjRibOut, type OutAttrs } from "../adj-rib-out.js";
+import { AdjRibOut, type OutAttrs, type OwnedRoutes, type RoutePut } from "../adj-rib-out.js";
 import { actionEvent, type SpeakerEvent } from "../events.js";
 import type { Negotiated } from "../negotiate.js";
 import { digestAttributes, type PathAttrs } from "../path-attrs.js";
@@ -35,7 +35,7 @@ import {
 } from "../policy.js";
 import { type PeerRef, Rib, type RibChange } from "../rib.js";
 import { evpnRouteKey } from "../route-key.js";
-import { NeighborRecord, type NeighborStatus } from "../view.js";
+import { NeighborRecord, neighborStatus, type NeighborStatus } from "../view.js";
 import { ProxyError } from "../../errors.js";
 
 export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "listen"> {
@@ -56,23 +56,7 @@ export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "liste
 
 export type SpeakerListener = (changes: readonly RibChange[]) => void;
 
-/** Stages routes for a peer; see OwnedRoutes. */
-export type RoutePut = (route: EvpnRoute, attrs: OutAttrs) => void;
-
-/**
- * Local routes whose owner keeps the table (the learning engine, up to millions of MACs). The
- * speaker holds no copy of them — RFC 4271 §3.2 leaves the form of the Adj-RIB-Out to the
- * implementation — only the changes not yet sent. When a session comes up or the peer asks for
- * a route refresh, the speaker pulls the table through a cursor, a batch at a time as the socket
- * drains; changes made meanwhile go through announceOwned/withdrawOwned as usual.
- */
-export interface OwnedRoutes {
-  /**
-   * A cursor over the routes as they are now. Each call passes the routes of up to `max` table
-   * entries to `put` and returns false once the table has been walked.
-   */
-  cursor(): (max: number, put: RoutePut) => boolean;
-}
+export type { OwnedRoutes, RoutePut } from "../adj-rib-out.js";
 
 interface Neighbor {
   cfg: NeighborSettings;
@@ -289,33 +273,9 @@ export class Speaker {
   /** The neighbours as they are now (view.ts). */
   status(): NeighborStatus[] {
     const t = epochNow();
-    return [...this.neighbors.values()].map((n) => {
-      const c = this.rib.counters(n.cfg.address);
-      const neg = n.peer.negotiated;
-      const r = n.record;
-      return {
-        address: n.cfg.address,
-        peerAs: n.cfg.peerAs,
-        ...(n.cfg.description ? { description: n.cfg.description } : {}),
-        state: n.peer.state,
-        uptimeMs: r.uptimeMs(t),
-        lastStateChange: r.lastStateChange,
-        ...(neg ? { negotiated: neg } : {}),
-        counters: n.peer.counters,
-        rib: {
-          received: c?.paths ?? 0,
-          accepted: c?.accepted ?? 0,
-          withdrawn: c?.withdrawn ?? 0,
-          rejectedLoop: c?.rejectedLoop ?? 0,
-          stale: c?.stale ?? 0,
-          treatedAsWithdraw: r.treatedAsWithdraw,
-        },
-        advertised: n.adjOut?.size ?? 0,
-        pendingUpdates: n.adjOut?.pendingCount ?? 0,
-        notSent: r.notSent,
-        lastError: r.lastError,
-      };
-    });
+    return [...this.neighbors.values()].map((n) =>
+      neighborStatus(n.cfg, n.peer, this.rib.counters(n.cfg.address), n.adjOut, n.record, t),
+    );
   }
 
   /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918). */
