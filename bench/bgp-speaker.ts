@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { Lab, sleep } from "../test/helpers/lab.js";
+import { neighbor } from "../test/helpers/neighbor.js";
 import { SpeakerProc } from "../test/helpers/speaker-proc.js";
 
 const ROUTES = Number(process.argv[2] ?? 100_000);
@@ -155,7 +156,8 @@ function proxyReceiver(lab: Lab, rx: string): Receiver {
           routerId: RX,
           localAs: 65000,
           listen: { address: RX, port: 179 },
-          neighbors: [{ address: TX, peerAs: 65000, passive: true }],
+          gracefulRestart: null,
+          neighbors: [neighbor({ address: TX, "peer-as": 65000, passive: true })],
         },
         join(lab.workDir, `proxy-rx-${Date.now()}.log`),
         ["--expose-gc", ...NODE_ARGS],
@@ -230,7 +232,9 @@ async function sendRun(lab: Lab, tx: string, rx: string, n: number): Promise<Sam
     {
       routerId: TX,
       localAs: 65000,
-      neighbors: [{ address: RX, peerAs: 65000, connectRetryTime: 1 }],
+      listen: null,
+      gracefulRestart: null,
+      neighbors: [neighbor({ address: RX, "peer-as": 65000, "connect-retry": 1 })],
       ...(process.env["BENCH_EXTENDED"] === "0" ? { extendedMessage: false } : {}),
     },
     join(lab.workDir, `proxy-tx-${Date.now()}.log`),

@@ -68,7 +68,8 @@ export class Daemon {
       listen: c.listen,
       // A start after a crash is a restart: the Restart State bit asks peers that kept our routes
       // to wait for our End-of-RIB (RFC 4724 §4.1); after a clean stop they kept nothing.
-      gracefulRestart: c.gracefulRestart ? { ...c.gracefulRestart, restarting: true } : null,
+      gracefulRestart: c.gracefulRestart,
+      restarting: true,
       neighbors: c.neighbors,
       onEvent: (e) => this.events.publish("bgp", e),
     });

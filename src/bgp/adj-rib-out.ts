@@ -443,3 +443,21 @@ export class AdjRibOut {
     }
   }
 }
+
+/** Stages routes for a peer; see OwnedRoutes. */
+export type RoutePut = (route: EvpnRoute, attrs: OutAttrs) => void;
+
+/**
+ * Local routes whose owner keeps the table (the learning engine, up to millions of MACs). The
+ * speaker holds no copy of them — RFC 4271 §3.2 leaves the form of the Adj-RIB-Out to the
+ * implementation — only the changes not yet sent. When a session comes up or the peer asks for
+ * a route refresh, the speaker pulls the table through a cursor, a batch at a time as the socket
+ * drains; changes made meanwhile go through announceOwned/withdrawOwned as usual.
+ */
+export interface OwnedRoutes {
+  /**
+   * A cursor over the routes as they are now. Each call passes the routes of up to `max` table
+   * entries to `put` and returns false once the table has been walked.
+   */
+  cursor(): (max: number, put: RoutePut) => boolean;
+}

@@ -33,10 +33,10 @@ export type FsmState = "Idle" | "Connect" | "Active" | "OpenSent" | "OpenConfirm
 export interface FsmConfig {
   local: LocalSpeaker;
   peerAs: number;
-  /** Seconds between connection attempts (RFC 4271 §10 suggests 120). */
-  connectRetryTime: number;
+  /** ConnectRetryTime: seconds between connection attempts (RFC 4271 §10 suggests 120). */
+  connectRetry: number;
   /** Seconds between KEEPALIVEs; default a third of the negotiated hold time (RFC 4271 §10). */
-  keepaliveTime?: number;
+  keepalive?: number;
   /** Never initiate the TCP connection (PassiveTcpEstablishment). */
   passive: boolean;
   /** Hold time while waiting for the peer's OPEN (RFC 4271 §8.2.2 suggests 4 minutes). */
@@ -426,7 +426,7 @@ export class Fsm {
   }
 
   private startConnectRetry(): void {
-    this.connectRetryAt = this.now + this.jitter(this.cfg.connectRetryTime);
+    this.connectRetryAt = this.now + this.jitter(this.cfg.connectRetry);
   }
 
   private restartHold(): void {
@@ -440,7 +440,7 @@ export class Fsm {
       this.keepaliveAt = undefined;
       return;
     }
-    const ka = Math.min(this.cfg.keepaliveTime ?? hold / 3, hold / 3);
+    const ka = Math.min(this.cfg.keepalive ?? hold / 3, hold / 3);
     this.keepaliveAt = this.now + this.jitter(ka);
   }
 }

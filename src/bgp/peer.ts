@@ -24,14 +24,10 @@ import {
   type FsmState,
 } from "./fsm.js";
 import type { LocalSpeaker, Negotiated } from "./negotiate.js";
+import type { NeighborSettings } from "../config/model.js";
 
-export interface PeerConfig {
-  address: string;
-  peerAs: number;
-  passive: boolean;
-  holdTime: number;
-  keepaliveTime?: number;
-  connectRetryTime: number;
+/** Timers of the peer controller that the configuration does not set (tests shorten them). */
+export interface SessionTimers {
   /** First wait before restarting after a session failure (s); doubles on each further failure. */
   idleHoldTime: number;
   maxIdleHoldTime: number;
@@ -41,15 +37,19 @@ export interface PeerConfig {
   stalePathTime: number;
 }
 
-export const PEER_DEFAULTS: Omit<PeerConfig, "address" | "peerAs"> = {
-  passive: false,
-  holdTime: 90,
-  connectRetryTime: 10,
+export const SESSION_TIMERS: SessionTimers = {
   idleHoldTime: 2,
   maxIdleHoldTime: 120,
   dampForgetTime: 60,
   stalePathTime: 360,
 };
+
+/** The neighbour's settings (src/config/model.ts) the controller uses, and its timers. */
+export type PeerConfig = Pick<
+  NeighborSettings,
+  "address" | "peerAs" | "passive" | "holdTime" | "keepalive" | "connectRetry"
+> &
+  SessionTimers;
 
 export type Family = { afi: number; safi: number };
 
@@ -117,10 +117,10 @@ export class Peer {
     this.fsmCfg = {
       local,
       peerAs: cfg.peerAs,
-      connectRetryTime: cfg.connectRetryTime,
+      connectRetry: cfg.connectRetry,
       passive: cfg.passive,
       random,
-      ...(cfg.keepaliveTime !== undefined ? { keepaliveTime: cfg.keepaliveTime } : {}),
+      ...(cfg.keepalive !== undefined ? { keepalive: cfg.keepalive } : {}),
     };
     this.fsmCfg.local = { ...local, holdTime: cfg.holdTime };
     this.primary = { fsm: new Fsm(this.fsmCfg), conn: undefined, initiatedByUs: false };

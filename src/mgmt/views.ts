@@ -3,7 +3,7 @@
 // read the running modules through DaemonState (types only) and change nothing; each call is a
 // fresh snapshot of plain data with a stable key order.
 
-import type { NeighborStatus } from "../bgp/io/speaker.js";
+import type { NeighborStatus } from "../bgp/view.js";
 import type { Rib } from "../bgp/rib.js";
 import type { EvpnRoute } from "../codec/index.js";
 import type { ProxyConfig } from "../config/model.js";

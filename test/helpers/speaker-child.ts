@@ -17,10 +17,14 @@ import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { Speaker, type SpeakerOptions } from "../../src/bgp/io/speaker.js";
 import { encapsulation, type EvpnRoute, HEX2, macIpRoute, routeTarget } from "../../src/codec/index.js";
 import { createLogger } from "../../src/app/log.js";
+import { bgpEventLogger } from "../../src/mgmt/bgp-log.js";
 import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as SpeakerOptions;
-const speaker = new Speaker({ ...opts, logger: createLogger({ level: "debug", destination: process.stderr }) });
+const speaker = new Speaker({
+  ...opts,
+  onEvent: bgpEventLogger(createLogger({ level: "debug", destination: process.stderr })),
+});
 const shared = new Map<string, OutAttrs>();
 
 function reply(id: unknown, body: object): void {

@@ -4,7 +4,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
-import type { NeighborStatus, SpeakerOptions } from "../../src/bgp/io/speaker.js";
+import type { SpeakerOptions } from "../../src/bgp/io/speaker.js";
+import type { NeighborStatus } from "../../src/bgp/view.js";
 import type { EvpnRoute, PathAttribute } from "../../src/codec/index.js";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import { fromJsonSafe, toJsonSafe } from "./json-bytes.js";
@@ -34,7 +35,7 @@ export class SpeakerProc {
    */
   constructor(
     netns: string | null,
-    opts: Omit<SpeakerOptions, "logger">,
+    opts: Omit<SpeakerOptions, "onEvent">,
     logFile: string,
     nodeArgs: string[] = [],
     initial: { routes: EvpnRoute[]; attrs: OutAttrs }[] = [],

@@ -64,7 +64,9 @@ function arp(v: number, i: number): Buffer {
 }
 
 function macRoutes(routes: EvpnRoute[]): string[] {
-  return routes.map((r) => (r.routeType === 2 ? `${r.rd} ${r.mac}` : `type ${r.routeType} ${r.rd}`));
+  return routes.map((r) =>
+    r.routeType === 2 ? `${r.rd} ${r.mac}` : r.routeType === 3 ? `type 3 ${r.rd}` : `type ${r.routeType}`,
+  );
 }
 
 /** Messages until `want` routes were announced (or nothing came for 2 s). */

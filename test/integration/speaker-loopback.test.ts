@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type EvpnRoute, macIpRoute, type PathAttribute } from "../../src/codec/index.js";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { type OwnedRoutes, Speaker } from "../../src/bgp/io/speaker.js";
+import { neighbor } from "../helpers/neighbor.js";
 
 const A_ADDR = "127.0.0.1";
 const B_ADDR = "127.0.0.2";
@@ -22,18 +23,26 @@ async function pair(bAs = 65000): Promise<{ a: Speaker; b: Speaker }> {
     routerId: "192.0.2.1",
     localAs: 65000,
     listen: { address: A_ADDR, port: 0 },
-    neighbors: [{ address: B_ADDR, peerAs: bAs, passive: true }],
+    gracefulRestart: null,
+    neighbors: [neighbor({ address: B_ADDR, "peer-as": bAs, passive: true })],
   });
   await a.start();
   const b = new Speaker({
     routerId: "192.0.2.2",
     localAs: bAs,
-    neighbors: [{ address: A_ADDR, peerAs: 65000, port: a.listenPort!, localAddress: B_ADDR, connectRetryTime: 1 }],
+    listen: null,
+    gracefulRestart: null,
+    neighbors: [client(a.listenPort!)],
   });
   await b.start();
   running.push(a, b);
   await until(() => a.status()[0]!.state === "Established" && b.status()[0]!.state === "Established", "sessions up");
   return { a, b };
+}
+
+/** B's neighbour A, listening on `port`. */
+function client(port: number) {
+  return neighbor({ address: A_ADDR, "peer-as": 65000, port, "local-address": B_ADDR, "connect-retry": 1 });
 }
 
 async function until(cond: () => boolean, what: string, ms = 10000): Promise<void> {
@@ -182,7 +191,9 @@ describe("speaker to speaker over loopback", () => {
     const c = new Speaker({
       routerId: "192.0.2.2",
       localAs: 65000,
-      neighbors: [{ address: A_ADDR, peerAs: 65000, port: a.listenPort!, localAddress: B_ADDR, connectRetryTime: 1 }],
+      listen: null,
+      gracefulRestart: null,
+      neighbors: [client(a.listenPort!)],
     });
     await c.start();
     running.push(c);

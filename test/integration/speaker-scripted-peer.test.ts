@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeMessage, KEEPALIVE, makeOpen, type NotificationMessage } from "../../src/codec/index.js";
 import { Speaker } from "../../src/bgp/io/speaker.js";
+import { neighbor } from "../helpers/neighbor.js";
 import { updateWithAttrs } from "../helpers/hex.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
@@ -61,7 +62,9 @@ describe("speaker error paths against a scripted peer", () => {
       routerId: "192.0.2.4",
       localAs: 65000,
       listen: { address: SPEAKER, port: 0 },
-      neighbors: [{ address: PEER, peerAs: 65000, passive: true, idleHoldTime: 0.05, maxIdleHoldTime: 0.05 }],
+      gracefulRestart: null,
+      neighbors: [neighbor({ address: PEER, "peer-as": 65000, passive: true })],
+      timers: { idleHoldTime: 0.05, maxIdleHoldTime: 0.05 },
     });
     await speaker.start();
     port = speaker.listenPort!;

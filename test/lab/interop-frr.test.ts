@@ -30,7 +30,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
-import type { NeighborStatus, SpeakerOptions } from "../../src/bgp/io/speaker.js";
+import type { SpeakerOptions } from "../../src/bgp/io/speaker.js";
+import type { NeighborStatus } from "../../src/bgp/view.js";
+import { neighbor } from "../helpers/neighbor.js";
 import {
   encapsulation,
   type EvpnRoute,
@@ -219,7 +221,7 @@ class Run {
   /** A speaker in namespace `ns`; `initial` routes are announced before its sessions start. */
   async speaker(
     ns: string,
-    opts: Omit<SpeakerOptions, "logger">,
+    opts: Omit<SpeakerOptions, "onEvent">,
     initial: { routes: EvpnRoute[]; attrs: OutAttrs }[] = [],
   ): Promise<SpeakerProc> {
     const log = join(this.lab.workDir, `speaker-${ns}-${++this.seq}.log`);
@@ -278,11 +280,15 @@ function speakerOpts(
   routerId: string,
   peer: string,
   extra: Partial<SpeakerOptions> = {},
-): Omit<SpeakerOptions, "logger"> {
+): Omit<SpeakerOptions, "onEvent"> {
   return {
     routerId,
     localAs: AS,
-    neighbors: [{ address: peer, peerAs: AS, localAddress: routerId, connectRetryTime: 1, holdTime: 9 }],
+    listen: null,
+    gracefulRestart: null,
+    neighbors: [
+      neighbor({ address: peer, "peer-as": AS, "local-address": routerId, "connect-retry": 1, "hold-time": 9 }),
+    ],
     ...extra,
   };
 }
@@ -674,7 +680,8 @@ async function grLab(run: Run): Promise<{ v1: Frr; sp: SpeakerProc; orig: FrrDet
     "spk",
     speakerOpts(US, V1, {
       listen: { address: US, port: 179 },
-      gracefulRestart: { restartTime: 120, restarting: false },
+      gracefulRestart: { restartTime: 120 },
+      restarting: false,
     }),
   );
   await announce(sp);
@@ -863,7 +870,8 @@ test(
         "spk",
         speakerOpts(US, V1, {
           listen: { address: US, port: 179 },
-          gracefulRestart: { restartTime: 120, restarting: true },
+          gracefulRestart: { restartTime: 120 },
+          restarting: true,
         }),
         groups(again),
       );

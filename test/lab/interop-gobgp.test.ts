@@ -37,6 +37,7 @@ import { test } from "node:test";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { evpnRouteKey } from "../../src/bgp/route-key.js";
 import type { SpeakerOptions } from "../../src/bgp/io/speaker.js";
+import { neighbor } from "../helpers/neighbor.js";
 import {
   encapsulation,
   type EvpnRoute,
@@ -99,23 +100,15 @@ function gobgpToml(c: GobgpConf): string {
 `;
 }
 
-function speakerOptions(active: boolean, extra: Partial<SpeakerOptions> = {}): Omit<SpeakerOptions, "logger"> {
+function speakerOptions(active: boolean, extra: Partial<SpeakerOptions> = {}): Omit<SpeakerOptions, "onEvent"> {
   return {
     routerId: US,
     localAs: 65000,
-    ...(active ? {} : { listen: { address: US, port: 179 } }),
-    neighbors: [
-      {
-        address: GB,
-        peerAs: 65000,
-        passive: !active,
-        connectRetryTime: 1,
-        holdTime: 9,
-        // after gobgpd went away: retry every 1-2 s, not with the default damping up to 120 s
-        idleHoldTime: 1,
-        maxIdleHoldTime: 2,
-      },
-    ],
+    listen: active ? null : { address: US, port: 179 },
+    gracefulRestart: null,
+    neighbors: [neighbor({ address: GB, "peer-as": 65000, passive: !active, "connect-retry": 1, "hold-time": 9 })],
+    // after gobgpd went away: retry every 1-2 s, not with the default damping up to 120 s
+    timers: { idleHoldTime: 1, maxIdleHoldTime: 2 },
     ...extra,
   };
 }
@@ -502,7 +495,7 @@ async function routeInterop(c: Ctx): Promise<void> {
 async function withSetup(
   t: Parameters<typeof withLab>[0],
   gobgp: GobgpConf,
-  speaker: Omit<SpeakerOptions, "logger">,
+  speaker: Omit<SpeakerOptions, "onEvent">,
   fn: (c: Ctx) => Promise<void>,
 ): Promise<void> {
   await withLab(t, PREFIX, async (lab) => {
@@ -587,7 +580,7 @@ test(
     if (!requireTools(t, TOOLS, { root: true })) return;
     // We also advertise graceful restart for our own routes here; the next test covers the plain
     // receiving speaker.
-    const opts = speakerOptions(true, { gracefulRestart: { restartTime: 120, restarting: false } });
+    const opts = speakerOptions(true, { gracefulRestart: { restartTime: 120 }, restarting: false });
     await withSetup(t, { passive: true }, opts, async (c) => {
       const { sp, gb } = c;
       const established = (n: number): Promise<true> =>
@@ -754,7 +747,7 @@ test(
     // We are the restarting speaker (RFC 4724 §4.1): the capability carries our restart time and
     // the forwarding bit for EVPN, and after the restart the R bit. gobgpd is the receiving speaker.
     // (FRR 8.4 cannot play this part for EVPN: see interop-frr.test.ts.)
-    const gr = (restarting: boolean) => speakerOptions(true, { gracefulRestart: { restartTime: 120, restarting } });
+    const gr = (restarting: boolean) => speakerOptions(true, { gracefulRestart: { restartTime: 120 }, restarting });
     await withSetup(t, { passive: true }, gr(false), async (c) => {
       await c.wait("session Established", async () => (await c.state()) === "Established");
       for (const g of OURS) await c.sp.announce(g.routes, g.attrs);

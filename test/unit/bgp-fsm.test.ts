@@ -17,7 +17,7 @@ import {
 } from "../../src/codec/index.js";
 import { Fsm, type FsmAction, type FsmConfig } from "../../src/bgp/fsm.js";
 import type { LocalSpeaker } from "../../src/bgp/negotiate.js";
-import { Peer, PEER_DEFAULTS, type PeerAction } from "../../src/bgp/peer.js";
+import { Peer, type PeerAction, type PeerConfig, SESSION_TIMERS } from "../../src/bgp/peer.js";
 import { h, updateWithAttrs } from "../helpers/hex.js";
 
 const EVPN = { afi: 25, safi: 70 };
@@ -25,7 +25,7 @@ const LOCAL: LocalSpeaker = { localAs: 65000, routerId: "192.0.2.4", holdTime: 9
 const S = 1000;
 
 function cfg(over: Partial<FsmConfig> = {}): FsmConfig {
-  return { local: LOCAL, peerAs: 65000, connectRetryTime: 10, passive: false, random: () => 0, ...over };
+  return { local: LOCAL, peerAs: 65000, connectRetry: 10, passive: false, random: () => 0, ...over };
 }
 
 function peerCaps(extra: Capability[] = []): Capability[] {
@@ -334,8 +334,9 @@ describe("FSM transitions (RFC 4271 §8.2.2)", () => {
 
 // ---- peer controller -------------------------------------------------------------------------
 
-function newPeer(over: Partial<typeof PEER_DEFAULTS> = {}, local: LocalSpeaker = LOCAL): Peer {
-  return new Peer({ ...PEER_DEFAULTS, ...over, address: "192.0.2.10", peerAs: 65000 }, local, () => 0);
+function newPeer(over: Partial<PeerConfig> = {}, local: LocalSpeaker = LOCAL): Peer {
+  const defaults = { ...SESSION_TIMERS, passive: false, holdTime: 90, connectRetry: 10 };
+  return new Peer({ ...defaults, ...over, address: "192.0.2.10", peerAs: 65000 }, local, () => 0);
 }
 
 function connOf(actions: PeerAction[], type: "connect"): number {

@@ -1,101 +1,67 @@
 // The BGP speaker's I/O layer: drives the pure peer controllers with node:net sockets and timers,
 // feeds the RIB, and sends the Adj-RIB-Out with back-pressure. Everything protocol-related is
-// decided in peer.ts, fsm.ts, rib.ts and adj-rib-out.ts; this file only moves bytes and time.
+// decided in peer.ts, fsm.ts, rib.ts, adj-rib-out.ts and policy.ts; this file only moves bytes
+// and time, and reports what happens as events (events.ts).
 
 import net from "node:net";
 import { performance } from "node:perf_hooks";
 import {
   type AfiSafi,
   CeaseSub,
-  describeNotification,
+  type ErrorAction,
   formatEvpnRoute,
-  encodeMessage,
-  endOfRib,
   type EvpnRoute,
   type PathAttribute,
   ipv4Number,
   type LoopIds,
+  RouteRefreshSubtype,
 } from "../../codec/index.js";
-import type { Logger } from "../../app/log.js";
-import { silentLogger } from "../../app/log.js";
-import { AdjRibOut, type OutAttrs } from "../adj-rib-out.js";
-import type { GracefulRestartConfig, LocalSpeaker, Negotiated } from "../negotiate.js";
+import type { NeighborSettings, ProxyConfig } from "../../config/model.js";
+import { AdjRibOut, type OutAttrs, type OwnedRoutes, type RoutePut } from "../adj-rib-out.js";
+import { actionEvent, type SpeakerEvent } from "../events.js";
+import type { Negotiated } from "../negotiate.js";
 import { digestAttributes, type PathAttrs } from "../path-attrs.js";
-import { Peer, PEER_DEFAULTS, type PeerAction, type PeerConfig, type PeerCounters } from "../peer.js";
+import { Peer, type PeerAction, SESSION_TIMERS, type SessionTimers } from "../peer.js";
+import {
+  earlyFlushRoutes,
+  endOfRibMessages,
+  EVPN,
+  ExportPolicy,
+  inboundRoutes,
+  localSpeaker,
+  neighborAddress,
+  refreshAnswer,
+  type SpeakerGlobals,
+} from "../policy.js";
 import { type PeerRef, Rib, type RibChange } from "../rib.js";
 import { evpnRouteKey } from "../route-key.js";
+import { NeighborRecord, neighborStatus, type NeighborStatus } from "../view.js";
 import { ProxyError } from "../../errors.js";
 
-export const EVPN: AfiSafi = { afi: 25, safi: 70 };
-
-export interface NeighborConfig extends Partial<Omit<PeerConfig, "address" | "peerAs">> {
-  address: string;
-  peerAs: number;
-  /** TCP port of the peer (179). */
-  port?: number;
-  /** Source address for our connections. */
-  localAddress?: string;
-  description?: string;
-  /** Advertise our graceful restart capability to this neighbour (default: as the speaker). */
-  gracefulRestart?: boolean;
-}
-
-export interface SpeakerOptions {
-  routerId: string;
-  localAs: number;
+export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "listen"> {
+  neighbors: NeighborSettings[];
+  /** CLUSTER_ID for route reflection loop checks (RFC 4456 §8); default the router ID. */
   clusterId?: string;
-  /** Listen for peers' connections; omit to listen nowhere. */
-  listen?: { address?: string; port?: number };
-  families?: AfiSafi[];
-  /** Advertise graceful restart (RFC 4724) so that peers keep our routes while we restart. */
-  gracefulRestart?: GracefulRestartConfig;
-  /** Offer RFC 8654 extended messages (UPDATEs up to 65535 bytes); default true. */
-  extendedMessage?: boolean;
   /**
    * Coalescing window (ms) between a local route change and the UPDATEs it causes. Default 0:
    * the UPDATEs leave once the current event-loop turn is done (setImmediate), so an idle
    * speaker adds no delay and a loaded one packs whatever a turn produced.
    */
   updateDelayMs?: number;
-  neighbors: NeighborConfig[];
-  logger?: Logger;
-}
-
-export interface NeighborStatus {
-  address: string;
-  description?: string;
-  peerAs: number;
-  state: string;
-  negotiated?: Negotiated;
-  counters: PeerCounters;
-  rib: { received: number; accepted: number; withdrawn: number; rejectedLoop: number; stale: number };
-  advertised: number;
-  pendingUpdates: number;
+  /** Damping and graceful-restart timers of every neighbour (peer.ts SESSION_TIMERS by default). */
+  timers?: Partial<SessionTimers>;
+  /** What happens: sessions, NOTIFICATIONs, malformed UPDATEs (see events.ts). */
+  onEvent?: (e: SpeakerEvent) => void;
 }
 
 export type SpeakerListener = (changes: readonly RibChange[]) => void;
 
-/** Stages routes for a peer; see OwnedRoutes. */
-export type RoutePut = (route: EvpnRoute, attrs: OutAttrs) => void;
-
-/**
- * Local routes whose owner keeps the table (the learning engine, up to millions of MACs). The
- * speaker holds no copy of them — RFC 4271 §3.2 leaves the form of the Adj-RIB-Out to the
- * implementation — only the changes not yet sent. When a session comes up or the peer asks for
- * a route refresh, the speaker pulls the table through a cursor, a batch at a time as the socket
- * drains; changes made meanwhile go through announceOwned/withdrawOwned as usual.
- */
-export interface OwnedRoutes {
-  /**
-   * A cursor over the routes as they are now. Each call passes the routes of up to `max` table
-   * entries to `put` and returns false once the table has been walked.
-   */
-  cursor(): (max: number, put: RoutePut) => boolean;
-}
+export type { OwnedRoutes, RoutePut } from "../adj-rib-out.js";
 
 interface Neighbor {
-  cfg: NeighborConfig;
+  cfg: NeighborSettings;
   peer: Peer;
+  record: NeighborRecord;
   sockets: Map<number, net.Socket>;
   timer: NodeJS.Timeout | undefined;
   /** When `timer` fires (ms, the speaker's clock). */
@@ -115,30 +81,20 @@ interface Neighbor {
 }
 
 const now = (): number => performance.now();
-
-/**
- * A short coalescing window gathers a burst into full UPDATEs, but once a full UPDATE's worth of
- * routes is pending it leaves at once, so that the peer works on it while the burst goes on. A
- * type-2 MAC/IP route takes some 40 bytes.
- */
-const earlyFlushRoutes = (maxMessageSize: number): number => Math.floor(maxMessageSize / 40);
-
-function normalizeAddress(a: string | undefined): string {
-  if (a === undefined) return "";
-  return a.startsWith("::ffff:") && a.includes(".") ? a.slice(7) : a;
-}
+/** Wall-clock time (ms since the epoch) for the neighbour view. */
+const epochNow = (): number => performance.timeOrigin + performance.now();
 
 export class Speaker {
   readonly rib: Rib;
-  readonly log: Logger;
   readonly stats = { unconfiguredConnections: 0 };
   private readonly opts: SpeakerOptions;
-  private readonly local: LocalSpeaker;
+  private readonly onEvent: (e: SpeakerEvent) => void;
+  private readonly timers: SessionTimers;
   private readonly neighbors = new Map<string, Neighbor>();
   // Local routes live in the RIB; these map their shared attribute objects both ways.
   private readonly digests = new WeakMap<OutAttrs, PathAttrs>();
   private readonly outAttrsOf = new WeakMap<PathAttrs, OutAttrs>();
-  private readonly ebgpVariants = new WeakMap<OutAttrs, OutAttrs>();
+  private readonly exportPolicy: ExportPolicy;
   private readonly listeners = new Set<SpeakerListener>();
   private server: net.Server | undefined;
   private owned: OwnedRoutes | null = null;
@@ -146,15 +102,9 @@ export class Speaker {
 
   constructor(opts: SpeakerOptions) {
     this.opts = opts;
-    this.log = opts.logger ?? silentLogger();
-    this.local = {
-      localAs: opts.localAs,
-      routerId: opts.routerId,
-      holdTime: PEER_DEFAULTS.holdTime,
-      families: opts.families ?? [EVPN],
-      ...(opts.gracefulRestart ? { gracefulRestart: opts.gracefulRestart } : {}),
-      ...(opts.extendedMessage === false ? { extendedMessage: false } : {}),
-    };
+    this.onEvent = opts.onEvent ?? (() => undefined);
+    this.timers = { ...SESSION_TIMERS, ...opts.timers };
+    this.exportPolicy = new ExportPolicy(opts.localAs);
     this.loopIds = { originatorId: ipv4Number(opts.routerId), clusterId: ipv4Number(opts.clusterId ?? opts.routerId) };
     this.rib = new Rib({
       routerId: opts.routerId,
@@ -167,7 +117,7 @@ export class Speaker {
   // ---- lifecycle --------------------------------------------------------------------------
 
   async start(): Promise<void> {
-    if (this.opts.listen) await this.listen(this.opts.listen.address, this.opts.listen.port ?? 179);
+    if (this.opts.listen) await this.listen(this.opts.listen.address, this.opts.listen.port);
     for (const n of this.neighbors.values()) this.run(n, n.peer.start(now()));
   }
 
@@ -196,13 +146,13 @@ export class Speaker {
     ]);
   }
 
-  addNeighbor(cfg: NeighborConfig): void {
+  addNeighbor(cfg: NeighborSettings): void {
     if (this.neighbors.has(cfg.address))
       throw new ProxyError("ERR_NEIGHBOR_EXISTS", `neighbor ${cfg.address} already configured`);
-    const pc: PeerConfig = { ...PEER_DEFAULTS, ...stripUndefined(cfg), address: cfg.address, peerAs: cfg.peerAs };
     const n: Neighbor = {
       cfg,
-      peer: new Peer(pc, cfg.gracefulRestart === false ? { ...this.local, gracefulRestart: undefined } : this.local),
+      peer: new Peer({ ...this.timers, ...cfg }, localSpeaker(this.opts, cfg)),
+      record: new NeighborRecord(),
       sockets: new Map(),
       timer: undefined,
       timerAt: Infinity,
@@ -225,7 +175,7 @@ export class Speaker {
     this.run(n, n.peer.stop(now(), undefined, CeaseSub.PEER_DECONFIGURED));
     this.clearTimers(n);
     this.neighbors.delete(address);
-    this.emit(this.rib.withdrawAll(address));
+    this.publish(this.rib.withdrawAll(address));
   }
 
   startNeighbor(address: string): void {
@@ -320,28 +270,12 @@ export class Speaker {
     return () => this.listeners.delete(fn);
   }
 
+  /** The neighbours as they are now (view.ts). */
   status(): NeighborStatus[] {
-    return [...this.neighbors.values()].map((n) => {
-      const c = this.rib.counters(n.cfg.address);
-      const neg = n.peer.negotiated;
-      return {
-        address: n.cfg.address,
-        ...(n.cfg.description ? { description: n.cfg.description } : {}),
-        peerAs: n.cfg.peerAs,
-        state: n.peer.state,
-        ...(neg ? { negotiated: neg } : {}),
-        counters: n.peer.counters,
-        rib: {
-          received: c?.paths ?? 0,
-          accepted: c?.accepted ?? 0,
-          withdrawn: c?.withdrawn ?? 0,
-          rejectedLoop: c?.rejectedLoop ?? 0,
-          stale: c?.stale ?? 0,
-        },
-        advertised: n.adjOut?.size ?? 0,
-        pendingUpdates: n.adjOut?.pendingCount ?? 0,
-      };
-    });
+    const t = epochNow();
+    return [...this.neighbors.values()].map((n) =>
+      neighborStatus(n.cfg, n.peer, this.rib.counters(n.cfg.address), n.adjOut, n.record, t),
+    );
   }
 
   /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918). */
@@ -352,7 +286,7 @@ export class Speaker {
 
   // ---- internals --------------------------------------------------------------------------
 
-  private emit(changes: RibChange[]): void {
+  private publish(changes: RibChange[]): void {
     if (changes.length === 0) return;
     for (const fn of this.listeners) fn(changes);
   }
@@ -367,33 +301,17 @@ export class Speaker {
     return d;
   }
 
-  /** eBGP: our AS in front of the AS_PATH, no LOCAL_PREF (RFC 4271 §5.1.2, §5.1.5). */
+  /** The attributes sent to this neighbour's session (policy.ts). */
   private outAttrsFor(n: Neighbor, attrs: OutAttrs): OutAttrs {
-    if (!n.peer.negotiated?.ebgp) return attrs;
-    let v = this.ebgpVariants.get(attrs);
-    if (!v) {
-      const out: PathAttribute[] = [];
-      let sawPath = false;
-      for (const a of attrs.attributes) {
-        if (a.kind === "local-pref") continue;
-        if (a.kind === "as-path") {
-          sawPath = true;
-          const first = a.segments[0];
-          const segments =
-            first && first.type === 2 && first.asns.length < 255
-              ? [{ type: 2, asns: [this.opts.localAs, ...first.asns] }, ...a.segments.slice(1)]
-              : [{ type: 2, asns: [this.opts.localAs] }, ...a.segments];
-          out.push({ kind: "as-path", segments });
-        } else out.push(a);
-      }
-      if (!sawPath) out.unshift({ kind: "as-path", segments: [{ type: 2, asns: [this.opts.localAs] }] });
-      v = { nextHop: attrs.nextHop, attributes: out };
-      this.ebgpVariants.set(attrs, v);
-    }
-    return v;
+    return this.exportPolicy.attrsFor(attrs, n.ref?.ebgp === true);
   }
 
-  private async listen(address: string | undefined, port: number): Promise<void> {
+  private report(n: Neighbor | null, e: SpeakerEvent): void {
+    n?.record.observe(e, epochNow());
+    this.onEvent(e);
+  }
+
+  private async listen(address: string, port: number): Promise<void> {
     const server = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -403,16 +321,16 @@ export class Speaker {
         resolve();
       });
     });
-    server.on("error", (e) => this.log.error({ err: e }, "listener error"));
-    this.log.info({ address: address ?? "*", port: this.listenPort }, "listening for BGP connections");
+    server.on("error", (error) => this.report(null, { kind: "listener-error", error }));
+    this.report(null, { kind: "listening", address, port: this.listenPort });
   }
 
   private accept(sock: net.Socket): void {
-    const remote = normalizeAddress(sock.remoteAddress);
+    const remote = neighborAddress(sock.remoteAddress);
     const n = this.neighbors.get(remote);
     if (!n) {
       this.stats.unconfiguredConnections++;
-      this.log.warn({ remote, remotePort: sock.remotePort }, "connection from an unconfigured address closed");
+      this.report(null, { kind: "unconfigured-connection", remote, remotePort: sock.remotePort });
       sock.destroy();
       return;
     }
@@ -455,11 +373,13 @@ export class Speaker {
 
   private act(n: Neighbor, a: PeerAction): void {
     const id = n.cfg.address;
+    const e = actionEvent(id, a);
+    if (e) this.report(n, e);
     switch (a.type) {
       case "connect": {
         const sock = net.connect({
           host: n.cfg.address,
-          port: n.cfg.port ?? 179,
+          port: n.cfg.port,
           ...(n.cfg.localAddress ? { localAddress: n.cfg.localAddress } : {}),
           noDelay: true,
         });
@@ -487,16 +407,9 @@ export class Speaker {
         }
         return;
       }
-      case "state":
-        this.log.info({ peer: id, from: a.from, to: a.to, reason: a.reason }, `peer ${id} ${a.from} -> ${a.to}`);
-        return;
       case "established":
         return this.established(n, a.negotiated);
       case "down":
-        this.log.warn(
-          { peer: id, cause: a.cause, reason: a.reason, gracefulRestart: a.gracefulRestart },
-          `session with ${id} down`,
-        );
         n.adjOut = undefined;
         n.pull = null;
         n.eorPending = false;
@@ -506,63 +419,36 @@ export class Speaker {
         return;
       case "update":
         return this.inbound(n, a.update.attributes, a.action, a.errors.length);
-      case "end-of-rib":
-        this.log.info({ peer: id, afi: a.afi, safi: a.safi }, `End-of-RIB from ${id}`);
-        return;
       case "route-refresh":
         return this.refresh(n, a.message.afi, a.message.safi, a.message.subtype);
-      case "notification-sent":
-        this.log.warn(
-          { peer: id, code: a.message.code, subcode: a.message.subcode, error: a.error?.code },
-          `NOTIFICATION sent to ${id}: ${describeNotification(a.message)}${a.error ? ` (${a.error.message})` : ""}`,
-        );
-        return;
-      case "notification-received":
-        this.log.warn(
-          { peer: id, code: a.message.code, subcode: a.message.subcode },
-          `NOTIFICATION received from ${id}: ${describeNotification(a.message)}`,
-        );
-        return;
       case "flush":
-        this.emit(this.rib.withdrawAll(id));
+        this.publish(this.rib.withdrawAll(id));
         return;
       case "stale":
         this.rib.markStale(id);
-        this.log.info({ peer: id, families: a.families }, `keeping routes of ${id} as stale (graceful restart)`);
         return;
       case "sweep-stale": {
         const changes = this.rib.sweepStale(id);
-        this.log.info({ peer: id, removed: changes.length, reason: a.reason }, `stale routes of ${id} swept`);
-        this.emit(changes);
+        this.report(n, { kind: "stale-swept", peer: id, removed: changes.length, reason: a.reason });
+        this.publish(changes);
         return;
       }
-      case "connection-refused":
-        this.log.info({ peer: id, reason: a.reason }, `connection from ${id} refused`);
-        return;
+      default:
+        return; // state, end-of-rib, notifications, refused connections: reported above
     }
   }
 
   private established(n: Neighbor, neg: Negotiated): void {
     const id = n.cfg.address;
     n.ref = { id, address: id, routerId: neg.peerRouterId, asn: neg.peerAs, ebgp: neg.ebgp };
-    this.log.info(
-      {
-        peer: id,
-        peerAs: neg.peerAs,
-        holdTime: neg.holdTime,
-        families: neg.families,
-        gracefulRestart: !!neg.peerGracefulRestart,
-      },
-      `session with ${id} established`,
-    );
+    const { peerAs, holdTime, families } = neg;
+    const gracefulRestart = !!neg.peerGracefulRestart;
+    this.report(n, { kind: "established", peer: id, peerAs, holdTime, families, gracefulRestart });
     n.adjOut = new AdjRibOut({
       ctx: { as4: neg.as4, extendedMessage: neg.extendedMessage },
       maxMessageSize: neg.maxMessageSize,
       onRejected: (route, e) =>
-        this.log.error(
-          { peer: id, route: formatEvpnRoute(route), error: e.message },
-          "route not sent: cannot be encoded",
-        ),
+        this.report(n, { kind: "route-not-sent", peer: id, route: formatEvpnRoute(route), error: e.message }),
     });
     n.earlyFlush = earlyFlushRoutes(neg.maxMessageSize);
     for (const p of this.rib.localPaths())
@@ -572,38 +458,22 @@ export class Speaker {
     this.flush(n);
   }
 
-  private inbound(n: Neighbor, attributes: readonly PathAttribute[], action: string | null, errors: number): void {
+  private inbound(n: Neighbor, attributes: readonly PathAttribute[], action: ErrorAction | null, errors: number): void {
     if (!n.ref) return;
-    let announced: EvpnRoute[] = [];
-    let withdrawn: EvpnRoute[] = [];
-    let nextHop = "";
-    for (const a of attributes) {
-      if (a.kind === "mp-reach" && a.nlri.family === "evpn") {
-        announced = a.nlri.routes;
-        nextHop = a.nextHop[0] ?? "";
-        if (a.nlri.ignored) this.rib.countLooped(n.ref, a.nlri.ignored);
-      } else if (a.kind === "mp-unreach" && a.nlri.family === "evpn") withdrawn = a.nlri.routes;
-    }
-    if (action === "treat-as-withdraw") {
-      // RFC 7606 §2: the UPDATE's routes are withdrawn as if listed in a withdrawal.
-      this.log.warn({ peer: n.cfg.address, routes: announced.length, errors }, "malformed UPDATE treated as withdraw");
-      withdrawn = withdrawn.length ? withdrawn.concat(announced) : announced;
-      announced = [];
-    }
-    // RFC 7606 §5.4: EVPN route types we do not know are discarded.
-    if (announced.some((r) => r.routeType === "unknown"))
-      announced = announced.filter((r) => r.routeType !== "unknown");
-    if (withdrawn.some((r) => r.routeType === "unknown"))
-      withdrawn = withdrawn.filter((r) => r.routeType !== "unknown");
-    if (announced.length === 0 && withdrawn.length === 0) return;
-    this.emit(this.rib.applyUpdate(n.ref, announced, digestAttributes(attributes, nextHop), withdrawn));
+    const r = inboundRoutes(attributes, action);
+    if (r.looped > 0) this.rib.countLooped(n.ref, r.looped);
+    if (r.treatedAsWithdraw !== null)
+      this.report(n, { kind: "treat-as-withdraw", peer: n.cfg.address, routes: r.treatedAsWithdraw, errors });
+    if (r.announced.length === 0 && r.withdrawn.length === 0) return;
+    this.publish(this.rib.applyUpdate(n.ref, r.announced, digestAttributes(attributes, r.nextHop), r.withdrawn));
   }
 
   private refresh(n: Neighbor, afi: number, safi: number, subtype: number): void {
-    if (!n.adjOut || subtype !== 0) return; // BoRR/EoRR from the peer need no answer (RFC 7313 §4)
-    this.log.info({ peer: n.cfg.address, afi, safi }, `ROUTE-REFRESH from ${n.cfg.address}: re-sending our routes`);
-    if (n.peer.negotiated?.enhancedRouteRefresh) {
-      this.run(n, n.peer.sendRouteRefresh(afi, safi, 1, now())); // BoRR
+    const answer = refreshAnswer(subtype, n.peer.negotiated?.enhancedRouteRefresh === true);
+    if (!n.adjOut || !answer.resend) return;
+    this.report(n, { kind: "route-refresh", peer: n.cfg.address, afi, safi });
+    if (answer.bracket) {
+      this.run(n, n.peer.sendRouteRefresh(afi, safi, RouteRefreshSubtype.BORR, now()));
       n.eorrPending.push({ afi, safi });
     }
     n.adjOut.resendAll();
@@ -645,17 +515,11 @@ export class Speaker {
     }
     if (n.eorPending) {
       n.eorPending = false;
-      const neg = n.peer.negotiated!;
-      this.run(
-        n,
-        n.peer.sendUpdates(
-          neg.families.map((f) => encodeMessage(endOfRib(f.afi, f.safi), { as4: neg.as4 })),
-          now(),
-        ),
-      );
+      this.run(n, n.peer.sendUpdates(endOfRibMessages(n.peer.negotiated!), now()));
     }
     if (n.eorrPending.length > 0)
-      for (const f of n.eorrPending.splice(0)) this.run(n, n.peer.sendRouteRefresh(f.afi, f.safi, 2, now()));
+      for (const f of n.eorrPending.splice(0))
+        this.run(n, n.peer.sendRouteRefresh(f.afi, f.safi, RouteRefreshSubtype.EORR, now()));
   }
 
   private pullOwned(n: Neighbor, out: AdjRibOut): void {
@@ -719,8 +583,4 @@ function closedWithin(sock: net.Socket, ms: number): Promise<void> {
       resolve();
     });
   });
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
