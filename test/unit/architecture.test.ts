@@ -47,7 +47,7 @@ export const RULES: Rule[] = [
   },
   {
     folder: "src/evpn",
-    imports: ["src/bgp/", "src/codec/", "src/net/", ERRORS],
+    imports: ["src/bgp/", "src/codec/", "src/net/", "src/wire/", ERRORS],
     typeImports: ["src/bgp/io/", "src/dataplane/learning/", MODEL],
     packages: PURE_PKGS,
     pure: true,
@@ -75,7 +75,16 @@ export const RULES: Rule[] = [
   {
     folder: "src/mgmt",
     imports: [ERRORS],
-    typeImports: ["src/bgp/", "src/evpn/", "src/dataplane/", "src/config/", "src/wire/", "src/codec/"],
+    typeImports: [
+      "src/bgp/",
+      "src/bgp/io/",
+      "src/evpn/",
+      "src/dataplane/io/",
+      "src/dataplane/learning/",
+      "src/config/",
+      "src/wire/",
+      "src/codec/",
+    ],
     packages: ["diagnostics_channel", "pino"],
     pure: true,
   },
