@@ -2,6 +2,7 @@
 // data-plane sources, routes events between them and owns the timers. It decides nothing: what
 // to announce is the controller's, what a reload changes is config/diff.ts's.
 
+import { DeadlineTimer } from "../bgp/io/deadline-timer.js";
 import { Speaker } from "../bgp/io/speaker.js";
 import { diffConfig } from "../config/diff.js";
 import { formatConfigError, loadConfig } from "../config/load.js";
@@ -30,8 +31,14 @@ export class Daemon {
   private source: VxlanUdpSource | undefined;
   private readonly captures: CaptureSource[] = [];
   private settleQueued = false;
-  private timer: NodeJS.Timeout | undefined;
-  private timerDue = 0;
+  private readonly timer = new DeadlineTimer(
+    Date.now,
+    () => {
+      this.controller.tick(Date.now());
+      this.afterInput();
+    },
+    true,
+  );
   /** Typed read models of everything the daemon knows. */
   readonly views: Views;
 
@@ -99,8 +106,7 @@ export class Daemon {
   async stop(communication: string): Promise<void> {
     this.unsubscribe();
     await this.stopSources();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     await this.speaker.stop(communication);
   }
 
@@ -169,21 +175,7 @@ export class Daemon {
 
   /** Keeps a timer for the controller's next deadline (an earlier one replaces it). */
   private armTimer(): void {
-    const d = this.controller.nextDeadline();
-    if (this.timer && d !== undefined && this.timerDue <= d) return; // it fires first, then re-arms
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (d === undefined) return;
-    this.timerDue = d;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.controller.tick(Date.now());
-        this.afterInput();
-      },
-      Math.max(0, d - Date.now()),
-    );
-    this.timer.unref();
+    this.timer.arm(this.controller.nextDeadline());
   }
 
   private readonly onFrame = (f: LearnedFrame): void => {

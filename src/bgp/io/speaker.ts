@@ -37,6 +37,7 @@ import { type PeerRef, Rib, type RibChange } from "../rib.js";
 import { evpnRouteKey } from "../route-key.js";
 import { NeighborRecord, neighborStatus, type NeighborStatus } from "../view.js";
 import { ProxyError } from "../../errors.js";
+import { DeadlineTimer } from "./deadline-timer.js";
 
 export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "listen"> {
   neighbors: NeighborSettings[];
@@ -63,9 +64,7 @@ interface Neighbor {
   peer: Peer;
   record: NeighborRecord;
   sockets: Map<number, net.Socket>;
-  timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires (ms, the speaker's clock). */
-  timerAt: number;
+  timer: DeadlineTimer;
   flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   ref: PeerRef | undefined;
   adjOut: AdjRibOut | undefined;
@@ -154,8 +153,7 @@ export class Speaker {
       peer: new Peer({ ...this.timers, ...cfg }, localSpeaker(this.opts, cfg)),
       record: new NeighborRecord(),
       sockets: new Map(),
-      timer: undefined,
-      timerAt: Infinity,
+      timer: new DeadlineTimer(now, () => this.run(n, n.peer.tick(now()))),
       flushTimer: undefined,
       ref: undefined,
       adjOut: undefined,
@@ -534,30 +532,12 @@ export class Speaker {
    * the timer after each UPDATE would cost a Timeout per message.
    */
   private schedule(n: Neighbor): void {
-    const d = n.peer.nextDeadline();
-    if (n.timer !== undefined) {
-      if (d !== undefined && d >= n.timerAt) return;
-      clearTimeout(n.timer);
-      n.timer = undefined;
-      n.timerAt = Infinity;
-    }
-    if (d === undefined) return;
-    n.timerAt = d;
-    n.timer = setTimeout(
-      () => {
-        n.timer = undefined;
-        n.timerAt = Infinity;
-        this.run(n, n.peer.tick(now()));
-      },
-      Math.max(0, Math.ceil(d - now())),
-    );
+    n.timer.arm(n.peer.nextDeadline());
   }
 
   private clearTimers(n: Neighbor): void {
-    if (n.timer) clearTimeout(n.timer);
+    n.timer.clear();
     cancelFlush(n);
-    n.timer = undefined;
-    n.timerAt = Infinity;
   }
 }
 
