@@ -32,7 +32,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Frr, type Lab, type LabProcess, sleep } from "../test/helpers/lab.js";
+import { type Frr, type Lab, type LabProcess, sleep } from "../tools/netlab/index.js";
 
 export const AS = 65000;
 export const RR_IP = "192.0.2.10";

@@ -23,7 +23,7 @@
 //   configuredRestartTimer, receivedRestartTimer } } } }. `rBit` is the Restart State bit the
 //   peer sent; `remoteGrMode` is "Restart" only when the peer preserves a family FRR does
 //   graceful restart for (IPv4/IPv6 unicast, multicast, MPLS VPN), else "Helper".
-import type { Frr } from "../helpers/lab.js";
+import type { Frr } from "../../tools/netlab/index.js";
 
 /** One path of `show bgp l2vpn evpn route detail json`. */
 export interface FrrDetailPath {
