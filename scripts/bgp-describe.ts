@@ -157,34 +157,35 @@ function describeUpdate(u: UpdateMessage, st: Stats): [string, string[]] {
     st.features.add("IPv4 unicast withdrawal");
   }
   let onlyEor: string | null = null;
+  const add = (text: string, feature?: string): void => {
+    attrs.push(text);
+    if (feature !== undefined) st.features.add(feature);
+  };
   for (const a of u.attributes) {
     switch (a.kind) {
       case "origin":
-        attrs.push(`ORIGIN ${ORIGIN[a.origin] ?? a.origin}`);
+        add(`ORIGIN ${ORIGIN[a.origin] ?? a.origin}`);
         break;
       case "as-path":
-        attrs.push(`AS_PATH ${a.segments.length > 0 ? a.segments.map((s) => s.asns.join(" ")).join(" | ") : "empty"}`);
+        add(`AS_PATH ${a.segments.length > 0 ? a.segments.map((s) => s.asns.join(" ")).join(" | ") : "empty"}`);
         break;
       case "next-hop":
-        attrs.push(`NEXT_HOP ${a.nextHop}`);
+        add(`NEXT_HOP ${a.nextHop}`);
         break;
       case "med":
-        attrs.push(`MED ${a.med}`);
+        add(`MED ${a.med}`);
         break;
       case "local-pref":
-        attrs.push(`LOCAL_PREF ${a.localPref}`);
+        add(`LOCAL_PREF ${a.localPref}`);
         break;
       case "originator-id":
-        attrs.push(`ORIGINATOR_ID ${a.originatorId}`);
-        st.features.add("ORIGINATOR_ID attribute");
+        add(`ORIGINATOR_ID ${a.originatorId}`, "ORIGINATOR_ID attribute");
         break;
       case "cluster-list":
-        attrs.push(`CLUSTER_LIST ${a.clusterIds.join(" ")}`);
-        st.features.add("CLUSTER_LIST attribute");
+        add(`CLUSTER_LIST ${a.clusterIds.join(" ")}`, "CLUSTER_LIST attribute");
         break;
       case "communities":
-        attrs.push(`COMMUNITIES ${a.communities.map((c) => `${c >>> 16}:${c & 0xffff}`).join(" ")}`);
-        st.features.add("COMMUNITIES attribute");
+        add(`COMMUNITIES ${a.communities.map((c) => `${c >>> 16}:${c & 0xffff}`).join(" ")}`, "COMMUNITIES attribute");
         break;
       case "mp-reach": {
         const f = fam(a.afi, a.safi);

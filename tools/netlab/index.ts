@@ -6,14 +6,7 @@ export * from "./frr-json.js";
 export { Frr, type FrrOptions } from "./frr.js";
 export { GoBgp, type GoBgpOptions, type GobgpNeighbor, type GobgpPath } from "./gobgp.js";
 export { type BridgeOptions, Lab, type LabOptions, type LinkOptions, type VxlanOptions } from "./lab.js";
-export {
-  type ExecOptions,
-  type ExecResult,
-  LabCommandError,
-  LabProcess,
-  type ProcessExit,
-  type SpawnOptions,
-} from "./process.js";
+export * from "./process.js";
 export { LAB_ENV, isAlive, markedPids, sleep, tailFile } from "./proc.js";
 export { FRR_BIN, type Leftovers } from "./system.js";
 export * from "./topology.js";
