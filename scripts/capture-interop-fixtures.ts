@@ -14,6 +14,9 @@
  * The lab's prefix is "efx": namespaces efx-frr (FRR, EVPN VTEP 192.0.2.1), efx-gobgp (gobgpd
  * 192.0.2.2), efx-h10 and efx-h20 (hosts in VNI 10 and 20 behind FRR). Everything is removed on
  * exit, also on failure. Only documentation address ranges are used, only inside the namespaces.
+ *
+ * Runs differ in timing only: the TCP ports, how often KEEPALIVEs and repeats were sent, and how
+ * FRR packs routes into UPDATEs (e.g. host h10's IPv4 and IPv6 MAC/IP routes in one or two).
  */
 import { execFileSync } from "node:child_process";
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// Proves the namespace lab helper (test/helpers/lab.ts) on this machine:
+// Proves the namespace lab helper (tools/netlab) on this machine:
 // 1. an FRR EVPN VTEP (kernel VXLAN device + bridge + host namespace) and an FRR route reflector
 //    accepting peers through `bgp listen range` reach Established over iBGP L2VPN EVPN, and the
 //    RR holds the VTEP's type 3 route;

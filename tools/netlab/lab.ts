@@ -41,8 +41,8 @@
  * Diagnostics: `lab.waitFor()` appends the tails of all daemon logs to its timeout error,
  * `withLab` prints them when the test fails, `lab.dumpLogs()` returns them.
  *
- * Daemon-specific facts found on this machine are with their modules: frr.ts, frr-json.ts,
- * gobgp.ts, capture.ts.
+ * Found on this machine (Debian 12): the kernel has no VRF or dummy device support. Facts about
+ * the daemons are with their modules: frr.ts, frr-json.ts, gobgp.ts, capture.ts.
  *
  * Only one lab per prefix may be alive at a time (the test suite runs files with
  * --test-concurrency=1; different files use different prefixes).
