@@ -12,8 +12,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
-import { Lab, sleep } from "../test/helpers/lab.js";
 import { neighbor } from "../test/helpers/neighbor.js";
+import { Lab, sleep } from "../tools/netlab/index.js";
 import { SpeakerProc } from "../test/helpers/speaker-proc.js";
 
 const ROUTES = Number(process.argv[2] ?? 100_000);

@@ -35,7 +35,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { PROXY_MAIN, proxyArgv } from "../lab/seed.js";
 import { nativeReceiver } from "../src/dataplane/io/udp-source.js";
-import { Lab, sleep } from "../test/helpers/lab.js";
+import { Lab, sleep } from "../tools/netlab/index.js";
 
 const WARMUP_MACS = Number(process.env["BENCH_WARMUP_MACS"] ?? 5000);
 const LATENCY_MACS = Number(process.env["BENCH_LATENCY_MACS"] ?? 5000);

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from "node:fs";
 import { hasTool, isRoot } from "../test/helpers/env.js";
-import { FRR_BIN, Lab, type LabProcess } from "../test/helpers/lab.js";
+import { FRR_BIN, Lab, type LabProcess } from "../tools/netlab/index.js";
 import {
   EVPN_VTEPS,
   formatMatrix,

@@ -32,7 +32,17 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Frr, type Lab, type LabProcess, sleep } from "../test/helpers/lab.js";
+import {
+  type Frr,
+  type FrrOptions,
+  type Lab,
+  type LabProcess,
+  type Topology,
+  buildTopology,
+  frrEvpnVtepConfig,
+  frrRouteReflectorConfig,
+  sleep,
+} from "../tools/netlab/index.js";
 
 export const AS = 65000;
 export const RR_IP = "192.0.2.10";
@@ -113,37 +123,16 @@ export const STATIC_MAC = host(10, "s2").mac;
 
 // ------------------------------------------------------------------------------------ FRR configs --
 
-export const RR_CONF = `frr defaults datacenter
-hostname rr
-router bgp ${AS}
- bgp router-id ${RR_IP}
- no bgp default ipv4-unicast
- timers bgp 3 9
- neighbor fabric peer-group
- neighbor fabric remote-as ${AS}
- bgp listen range 192.0.2.0/24 peer-group fabric
- address-family l2vpn evpn
-  neighbor fabric activate
-  neighbor fabric route-reflector-client
- exit-address-family
-`;
+export const RR_CONF = frrRouteReflectorConfig({
+  hostname: "rr",
+  as: AS,
+  routerId: RR_IP,
+  listenRange: "192.0.2.0/24",
+});
 
 /** An FRR EVPN VTEP, client of the route reflector (explicit route targets: see vtepVniConfig). */
 export function vtepConf(v: VtepSpec): string {
-  return `frr defaults datacenter
-hostname ${v.name}
-router bgp ${AS}
- bgp router-id ${v.ip}
- no bgp default ipv4-unicast
- timers bgp 3 9
- neighbor ${RR_IP} remote-as ${AS}
- neighbor ${RR_IP} update-source ${v.ip}
- neighbor ${RR_IP} timers connect 2
- address-family l2vpn evpn
-  neighbor ${RR_IP} activate
-  advertise-all-vni
- exit-address-family
-`;
+  return frrEvpnVtepConfig({ hostname: v.name, as: AS, routerId: v.ip, neighbor: RR_IP });
 }
 
 /**
@@ -314,51 +303,54 @@ export interface SeedLab {
   floodLists(): Promise<Record<string, Record<number, string[]>>>;
 }
 
+/** The remote VTEPs a static VTEP floods to: every other VTEP and the proxy. */
+const staticFlood = (v: VtepSpec): string[] => [...VTEPS.filter((o) => o !== v).map((o) => o.ip), PROXY_IP];
+
+/**
+ * The seed's topology: switch namespace "sw" with bridge "fabric" and one port per VTEP, the RR
+ * and the proxy; per VTEP and service a bridge, a VXLAN device and a host; FRR on rr, e1 and e2.
+ */
+export function seedTopology(frrOpts: FrrOptions = {}): Topology {
+  const members: [string, string][] = [...VTEPS.map((v): [string, string] => [v.name, v.ip]), ["rr", RR_IP]];
+  members.push(["px", PROXY_IP]);
+  const topo: Required<Topology> = {
+    namespaces: ["sw", ...members.map(([name]) => name), ...HOSTS.map((h) => h.name)],
+    links: members.map(([name, ip]) => ({ a: "sw", b: name, bAddr: `${ip}/24`, aIf: name, bIf: UNDERLAY_IF })),
+    bridges: [{ ns: "sw", name: "fabric", ports: members.map(([name]) => name) }],
+    vxlans: [],
+    frr: [
+      { ns: "rr", config: RR_CONF, ...frrOpts },
+      ...EVPN_VTEPS.map((v) => ({ ns: v.name, config: vtepConf(v), configure: vtepVniConfig(), ...frrOpts })),
+    ],
+  };
+  for (const v of VTEPS) {
+    for (const s of SERVICES) {
+      const h = host(s.vni, v.name);
+      const port = `host${s.vni}`;
+      topo.links.push({ a: h.name, aAddr: `${h.ip}/24`, b: v.name, aIf: "eth0", bIf: port, aMac: h.mac });
+      topo.bridges.push({ ns: v.name, name: `br${s.vni}`, ports: [port] });
+      const flood = v.kind === "static" ? staticFlood(v) : [];
+      topo.vxlans.push({ ns: v.name, name: `vx${s.vni}`, vni: s.vni, local: v.ip, bridge: `br${s.vni}`, flood });
+    }
+  }
+  return topo;
+}
+
 /** Builds the whole lab, starts FRR and waits until the FRR VTEPs flood to each other. */
 export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<SeedLab> {
   const log = opts.log ?? ((): void => undefined);
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
-  // underlay: switch namespace with bridge "fabric"; one veth per VTEP, RR and proxy
   log("underlay: switch namespace sw, bridge fabric, 192.0.2.0/24");
-  await lab.ns("sw");
-  const members: [string, string][] = [...VTEPS.map((v): [string, string] => [v.name, v.ip]), ["rr", RR_IP]];
-  members.push(["px", PROXY_IP]);
-  const ports: string[] = [];
-  for (const [name, ip] of members) {
-    await lab.ns(name);
-    ports.push((await lab.link("sw", null, name, `${ip}/24`, { aIf: name, bIf: UNDERLAY_IF })).aIf);
-  }
-  await lab.bridge("sw", "fabric", ports);
-
-  // VTEPs: per service a bridge, a VXLAN device and a host
   for (const v of VTEPS) {
-    for (const s of SERVICES) {
-      const h = host(s.vni, v.name);
-      await lab.ns(h.name);
-      const port = `host${s.vni}`;
-      await lab.link(h.name, `${h.ip}/24`, v.name, null, { aIf: "eth0", bIf: port, aMac: h.mac });
-      await lab.bridge(v.name, `br${s.vni}`, [port]);
-      const flood = v.kind === "static" ? [...VTEPS.filter((o) => o !== v).map((o) => o.ip), PROXY_IP] : [];
-      await lab.vxlan(v.name, `vx${s.vni}`, { vni: s.vni, local: v.ip, bridge: `br${s.vni}`, flood });
-    }
     log(
       v.kind === "static"
-        ? `static VTEP ${v.name} ${v.ip}: vx10/vx20 flood to ${[...VTEPS.filter((o) => o !== v).map((o) => o.ip), PROXY_IP].join(", ")}`
+        ? `static VTEP ${v.name} ${v.ip}: vx10/vx20 flood to ${staticFlood(v).join(", ")}`
         : `FRR VTEP ${v.name} ${v.ip}: vx10/vx20, bridges br10/br20`,
     );
   }
-
-  // FRR: route reflector and the two EVPN VTEPs
-  log("starting FRR: route reflector rr, EVPN VTEPs e1 and e2");
-  const frrOpts = opts.frrLogLevel ? { logLevel: opts.frrLogLevel } : {};
-  const [rr, ...vteps] = await Promise.all([
-    lab.frr("rr", RR_CONF, frrOpts),
-    ...EVPN_VTEPS.map((v) => lab.frr(v.name, vtepConf(v), frrOpts)),
-  ]);
-  const frr: Record<string, Frr> = {};
-  EVPN_VTEPS.forEach((v, i) => (frr[v.name] = vteps[i]!));
-  await Promise.all(vteps.map((f) => f!.configure(vtepVniConfig())));
+  log("FRR: route reflector rr, EVPN VTEPs e1 and e2");
+  const { rr, ...frr } = await buildTopology(lab, seedTopology(opts.frrLogLevel ? { logLevel: opts.frrLogLevel } : {}));
 
   const seed: SeedLab = {
     lab,

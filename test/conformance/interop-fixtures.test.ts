@@ -1,5 +1,5 @@
 // Conformance with independent implementations: every message FRR 8.4 and GoBGP 3 sent in a
-// namespace lab (captured once by scripts/capture-interop-fixtures.sh) decodes without error
+// namespace lab (captured once by scripts/capture-interop-fixtures.sh, now .ts) decodes without error
 // and re-encodes byte for byte.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

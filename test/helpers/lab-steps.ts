@@ -1,7 +1,7 @@
 // Shared scaffolding of the lab tests: timestamped diagnostics, chained steps, and waiting that
 // gives up at once when the daemon under test exits.
 import type { TestContext } from "node:test";
-import type { Lab, LabProcess } from "./lab.js";
+import type { Lab, LabProcess } from "../../tools/netlab/index.js";
 
 /** `t.diagnostic` with the seconds since this call; extra lines indented. */
 export function labNote(t: TestContext): (msg: string) => void {

@@ -1,4 +1,4 @@
-// Readers for the FRR 8.4 JSON that interop-frr.test.ts needs beyond what test/helpers/lab.ts
+// Readers for the FRR 8.4 JSON that interop-frr.test.ts needs beyond what tools/netlab
 // offers: the detailed EVPN table (per-path VNI, PMSI, ORIGINATOR_ID, CLUSTER_LIST, stale flag),
 // a neighbour's graceful restart state, and FRR's version. Shapes below were read from FRR 8.4.4
 // in the lab, not guessed; only the fields the test uses are typed.
@@ -23,7 +23,7 @@
 //   configuredRestartTimer, receivedRestartTimer } } } }. `rBit` is the Restart State bit the
 //   peer sent; `remoteGrMode` is "Restart" only when the peer preserves a family FRR does
 //   graceful restart for (IPv4/IPv6 unicast, multicast, MPLS VPN), else "Helper".
-import type { Frr } from "../helpers/lab.js";
+import type { Frr } from "../../tools/netlab/index.js";
 
 /** One path of `show bgp l2vpn evpn route detail json`. */
 export interface FrrDetailPath {

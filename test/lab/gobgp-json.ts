@@ -19,7 +19,7 @@
 //   MP_REACH      {"type":14,"nexthop":"192.0.2.12","afi":25,"safi":70,"value":[every NLRI of the UPDATE]}
 // gobgpd keeps its own (CLI-injected) routes with ORIGIN only (INCOMPLETE); it adds an empty
 // AS_PATH and LOCAL_PREF 100 when it sends them over iBGP.
-import type { GobgpPath } from "../helpers/lab.js";
+import type { GobgpPath } from "../../tools/netlab/index.js";
 import { MAC_MOBILITY_STICKY, type EvpnRoute, type ExtCommunity, type PathAttribute } from "../../src/codec/index.js";
 
 const ESI_ZERO = "00:00:00:00:00:00:00:00:00:00";

@@ -45,7 +45,14 @@ import {
   routeTarget,
 } from "../../src/codec/index.js";
 import { requireTools } from "../helpers/env.js";
-import { FRR_BIN, type Frr, type Lab, withLab } from "../helpers/lab.js";
+import {
+  FRR_BIN,
+  type Frr,
+  type Lab,
+  frrEvpnVtepConfig,
+  frrRouteReflectorConfig,
+  withLab,
+} from "../../tools/netlab/index.js";
 import { type RibEntry, SpeakerProc } from "../helpers/speaker-proc.js";
 import {
   evpnDetail,
@@ -154,37 +161,17 @@ const noFlags = (attrs: readonly PathAttribute[]): PathAttribute[] =>
 
 // ------------------------------------------------------------------------------------ FRR configs --
 
-const RR_CONF = `frr defaults datacenter
-hostname rr
-router bgp ${AS}
- bgp router-id ${RR}
- no bgp default ipv4-unicast
- timers bgp 3 9
- neighbor fabric peer-group
- neighbor fabric remote-as ${AS}
- bgp listen range 192.0.2.0/24 peer-group fabric
- address-family l2vpn evpn
-  neighbor fabric activate
-  neighbor fabric route-reflector-client
- exit-address-family
-`;
+const RR_CONF = frrRouteReflectorConfig({ hostname: "rr", as: AS, routerId: RR, listenRange: "192.0.2.0/24" });
 
 /** An FRR EVPN VTEP peering with `peer` (the RR, or our speaker directly). */
 function vtepConf(ip: string, peer: string, gracefulRestart = false): string {
-  return `frr defaults datacenter
-hostname v${ip.split(".").at(-1)}
-router bgp ${AS}
- bgp router-id ${ip}
- no bgp default ipv4-unicast
- timers bgp 3 9
-${gracefulRestart ? " bgp graceful-restart\n bgp graceful-restart preserve-fw-state\n" : ""} neighbor ${peer} remote-as ${AS}
- neighbor ${peer} update-source ${ip}
- neighbor ${peer} timers connect 2
- address-family l2vpn evpn
-  neighbor ${peer} activate
-  advertise-all-vni
- exit-address-family
-`;
+  return frrEvpnVtepConfig({
+    hostname: `v${ip.split(".").at(-1)}`,
+    as: AS,
+    routerId: ip,
+    neighbor: peer,
+    gracefulRestart,
+  });
 }
 
 // ---------------------------------------------------------------------------------- lab helpers --

@@ -33,7 +33,7 @@
 // - Its first connection comes 5-10 s after its start (hence gobgpd passive when we test GR).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import type { OutAttrs } from "../../src/bgp/adj-rib-out.js";
 import { evpnRouteKey } from "../../src/bgp/route-key.js";
 import type { SpeakerOptions } from "../../src/bgp/io/speaker.js";
@@ -48,7 +48,7 @@ import {
   routeTarget,
 } from "../../src/codec/index.js";
 import { requireTools } from "../helpers/env.js";
-import { type GoBgp, type Lab, withLab } from "../helpers/lab.js";
+import { type GoBgp, type Lab, withLab } from "../../tools/netlab/index.js";
 import { type RibEntry, SpeakerProc } from "../helpers/speaker-proc.js";
 import { type GobgpEvpnPath, gobgpEvpnPaths } from "./gobgp-json.js";
 
@@ -493,7 +493,7 @@ async function routeInterop(c: Ctx): Promise<void> {
 
 /** Lab, gobgpd and our speaker; stops the speaker and prints its log if `fn` fails. */
 async function withSetup(
-  t: Parameters<typeof withLab>[0],
+  t: TestContext,
   gobgp: GobgpConf,
   speaker: Omit<SpeakerOptions, "onEvent">,
   fn: (c: Ctx) => Promise<void>,

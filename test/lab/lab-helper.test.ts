@@ -1,4 +1,4 @@
-// Proves the namespace lab helper (test/helpers/lab.ts) on this machine:
+// Proves the namespace lab helper (tools/netlab) on this machine:
 // 1. an FRR EVPN VTEP (kernel VXLAN device + bridge + host namespace) and an FRR route reflector
 //    accepting peers through `bgp listen range` reach Established over iBGP L2VPN EVPN, and the
 //    RR holds the VTEP's type 3 route;
@@ -14,7 +14,16 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { test, type TestContext } from "node:test";
 import { requireTools } from "../helpers/env.js";
-import { FRR_BIN, type GobgpPath, Lab, type ProcessExit, isAlive, withLab } from "../helpers/lab.js";
+import {
+  FRR_BIN,
+  type GobgpPath,
+  Lab,
+  type ProcessExit,
+  frrEvpnVtepConfig,
+  frrRouteReflectorConfig,
+  isAlive,
+  withLab,
+} from "../../tools/netlab/index.js";
 
 const TOOLS = ["ip", "bridge", "vtysh", "gobgpd", "gobgp", "tcpdump", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
 
@@ -23,35 +32,9 @@ const VTEP = "192.0.2.1";
 const GOBGP = "192.0.2.2";
 const STATIC_VTEP = "192.0.2.3";
 
-const RR_CONF = `frr defaults datacenter
-hostname rr
-router bgp 65000
- bgp router-id ${RR}
- no bgp default ipv4-unicast
- timers bgp 3 9
- neighbor fabric peer-group
- neighbor fabric remote-as 65000
- bgp listen range 192.0.2.0/24 peer-group fabric
- address-family l2vpn evpn
-  neighbor fabric activate
-  neighbor fabric route-reflector-client
- exit-address-family
-`;
+const RR_CONF = frrRouteReflectorConfig({ hostname: "rr", as: 65000, routerId: RR, listenRange: "192.0.2.0/24" });
 
-const VTEP_CONF = `frr defaults datacenter
-hostname vtep
-router bgp 65000
- bgp router-id ${VTEP}
- no bgp default ipv4-unicast
- timers bgp 3 9
- neighbor ${RR} remote-as 65000
- neighbor ${RR} update-source ${VTEP}
- neighbor ${RR} timers connect 2
- address-family l2vpn evpn
-  neighbor ${RR} activate
-  advertise-all-vni
- exit-address-family
-`;
+const VTEP_CONF = frrEvpnVtepConfig({ hostname: "vtep", as: 65000, routerId: VTEP, neighbor: RR });
 
 const GOBGP_CONF = `[global.config]
   as = 65000
@@ -205,7 +188,7 @@ test(
 
 /** Starts a node process that builds a small lab (namespaces, veth, FRR, a sleep) and waits. */
 function startLabProcess(t: TestContext, prefix: string): Promise<{ pid: number; exited: Promise<ProcessExit> }> {
-  const lab = new URL("../helpers/lab.js", import.meta.url).href;
+  const lab = new URL("../../tools/netlab/index.js", import.meta.url).href;
   const code = `
     const { Lab } = await import(${JSON.stringify(lab)});
     const lab = await Lab.create(${JSON.stringify(prefix)});

@@ -11,7 +11,7 @@ import {
   host,
   proxyConfigYaml,
 } from "../../lab/seed.js";
-import { FRR_BIN, type Frr, type Lab, type LabProcess } from "../helpers/lab.js";
+import { FRR_BIN, type Frr, type Lab, type LabProcess } from "../../tools/netlab/index.js";
 
 export const LEARNING_LAB_TOOLS = ["ip", "bridge", "vtysh", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
 export const VNI = 10;

@@ -35,7 +35,7 @@ import {
   proxyAndFrrLogs,
 } from "./learning-fixtures.js";
 import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
-import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../helpers/lab.js";
+import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../../tools/netlab/index.js";
 
 const PREFIX = "t5lr";
 const VNI10_HOSTS = [H1, H2, E1, E2];

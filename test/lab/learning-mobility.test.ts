@@ -34,7 +34,7 @@ import {
   proxyAndFrrLogs,
 } from "./learning-fixtures.js";
 import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
-import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
+import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, sleep, withLab } from "../../tools/netlab/index.js";
 
 const PREFIX = "t5mv";
 const E1IP = EVPN_VTEPS[0]!.ip;

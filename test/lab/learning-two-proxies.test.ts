@@ -36,7 +36,7 @@ import {
   buildLearningLab,
 } from "./learning-fixtures.js";
 import { labNote, labSteps } from "../helpers/lab-steps.js";
-import { type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../helpers/lab.js";
+import { type FrrEvpnPath, type Lab, type LabProcess, sleep, withLab } from "../../tools/netlab/index.js";
 
 const PREFIX = "t5pp";
 const PROXY2_IP = "192.0.2.5";

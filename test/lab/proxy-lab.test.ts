@@ -52,7 +52,7 @@ import {
 } from "../../lab/seed.js";
 import { requireTools } from "../helpers/env.js";
 import { labNote, labSteps } from "../helpers/lab-steps.js";
-import { FRR_BIN, type Frr, type FrrEvpnRoute, type LabProcess, withLab } from "../helpers/lab.js";
+import { FRR_BIN, type Frr, type FrrEvpnRoute, type LabProcess, withLab } from "../../tools/netlab/index.js";
 import { frrNeighbor } from "./frr-json.js";
 
 const TOOLS = ["ip", "bridge", "vtysh", "tshark", "tcpdump", "ping", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`];
