@@ -1,0 +1,144 @@
+// The operator's read models over a real RIB, the EVPN controller and the learning engine,
+// in-process: services with their flood lists, VTEPs, MACs, routes, counters.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { digestAttributes } from "../../src/bgp/path-attrs.js";
+import { type PeerRef, Rib } from "../../src/bgp/rib.js";
+import type { EvpnRoute, PathAttribute } from "../../src/codec/index.js";
+import { parseConfig } from "../../src/config/load.js";
+import { Learner } from "../../src/dataplane/learning/learner.js";
+import { Controller, type RouteSink } from "../../src/evpn/controller.js";
+import { NO_EVENTS } from "../../src/evpn/events.js";
+import { views } from "../../src/mgmt/views.js";
+
+const A = "192.0.2.1";
+const B = "192.0.2.2";
+const E = "192.0.2.20";
+const STATIC = "02:00:00:00:0f:01";
+const M1 = "02:00:00:00:01:01";
+const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
+
+const loaded = parseConfig(
+  `router-id: 192.0.2.4
+local-as: 65000
+neighbors:
+  - address: 192.0.2.254
+    peer-as: 65000
+services:
+  - name: vni10
+    evi: 10
+    vni: 10
+    static-vteps:
+      - address: ${A}
+        macs: ["${STATIC}"]
+      - address: ${B}
+learning:
+  vxlan-listen: 192.0.2.4
+`,
+  "views.yaml",
+);
+
+const sink: RouteSink = {
+  announceAll: () => undefined,
+  withdraw: () => undefined,
+  announceOwned: () => undefined,
+  withdrawOwned: () => undefined,
+  setOwnedRoutes: () => undefined,
+};
+
+const imet = (vtep: string): EvpnRoute => ({ routeType: 3, rd: `${vtep}:1`, ethernetTag: 0, originator: vtep });
+
+test("views: services with flood lists, VTEPs, MACs, routes and counters", () => {
+  assert.ok(loaded.ok);
+  const config = loaded.config;
+  const rib = new Rib({ routerId: "192.0.2.4" });
+  const ctl = new Controller(config, {
+    sink,
+    rib,
+    events: NO_EVENTS,
+    newLearner: (cfg, fabric) => new Learner(cfg, fabric),
+  });
+  ctl.start();
+  // E is an EVPN VTEP; B, configured as static, announces its own IMET route too.
+  const rt: PathAttribute[] = [{ kind: "ext-communities", communities: [{ kind: "route-target", value: "65000:10" }] }];
+  ctl.ribChanged(rib.applyUpdate(RR, [imet(E)], digestAttributes(rt, E), []));
+  ctl.ribChanged(rib.applyUpdate(RR, [imet(B)], digestAttributes(rt, B), []));
+  const now = 5_000_000;
+  ctl.settle(now);
+  ctl.frame({ vtep: A, vni: 10, vlan: null, innerSrcMac: M1, kind: "arp-request", mac: M1, ip: "198.51.100.1" }, now);
+
+  const v = views({
+    config: () => config,
+    neighbors: () => [],
+    rib: () => rib,
+    controller: () => ctl,
+    sources: () => undefined,
+    now: () => now + 42_500,
+  });
+
+  assert.deepEqual(v.services(), [
+    {
+      name: "vni10",
+      evi: 10,
+      vni: 10,
+      routeTargets: ["65000:10"],
+      staticVteps: [
+        { address: A, source: "configured", proxied: true, configuredMacs: 1, learnedMacs: 1 },
+        { address: B, source: "configured", proxied: false, configuredMacs: 0, learnedMacs: 0 },
+      ],
+      evpnVteps: [B, E],
+      floodList: [A, B, E],
+      macs: { configured: 1, learned: 1 },
+    },
+  ]);
+  assert.deepEqual(v.vteps(), [
+    { address: A, kind: "static", services: ["vni10"] },
+    { address: B, kind: "evpn", services: ["vni10"] },
+    { address: B, kind: "static", services: ["vni10"] },
+    { address: E, kind: "evpn", services: ["vni10"] },
+  ]);
+  assert.deepEqual(v.macs(), [
+    {
+      service: "vni10",
+      vni: 10,
+      mac: M1,
+      vtep: A,
+      source: "learned",
+      ips: ["198.51.100.1"],
+      sequence: 0,
+      sticky: false,
+      duplicate: false,
+      announced: true,
+      ageSeconds: 42,
+    },
+    {
+      service: "vni10",
+      vni: 10,
+      mac: STATIC,
+      vtep: A,
+      source: "configured",
+      ips: [],
+      sequence: 0,
+      sticky: true,
+      duplicate: false,
+      announced: true,
+      ageSeconds: null,
+    },
+  ]);
+  const routes = v.routes();
+  assert.deepEqual(
+    routes.advertised.planned.map((r) => `${r.route.routeType} ${r.nextHop}`),
+    [`3 ${A}`, `2 ${A}`],
+  );
+  assert.equal(routes.advertised.learned, 2);
+  assert.deepEqual(
+    routes.received.map((r) => `${r.route.routeType} ${r.nextHop} from ${r.from} best ${r.best}`).sort(),
+    [`3 ${B} from 192.0.2.254 best true`, `3 ${E} from 192.0.2.254 best true`],
+  );
+  const c = v.counters();
+  assert.deepEqual(c.routes, { planned: 2, learned: 2, received: 2 });
+  assert.equal(c.learning?.learned, 1);
+  assert.equal(c.source, null);
+  // Plain data: JSON round-trips unchanged.
+  assert.deepEqual(JSON.parse(JSON.stringify(v.services())), v.services());
+});
