@@ -17,7 +17,7 @@ import type { Prefix } from "../../net/prefix.js";
 import type { LearnedFrame } from "../../wire/packet.js";
 import { Limits } from "./limits.js";
 import { Mobility, remoteWins, sequenceAt } from "./mobility.js";
-import { compile, discoverable } from "./settings.js";
+import { compile, discoverable, identity } from "./settings.js";
 import { NIL } from "./slot-queue.js";
 import { ipKey, ipText, LearnTable } from "./table.js";
 import {
@@ -154,9 +154,7 @@ export class Learner {
         bq.toTail(b);
         continue;
       }
-      const ip = ipText(t.bKey[b]!);
-      t.dropIp(t.svcOf(m), b, m);
-      if (t.mAnn[m] === 1) out.push(t.withdrawal(m, ip));
+      this.unbind(b, out);
       this.stats.agedIps++;
     }
     const mq = t.mq;
@@ -243,6 +241,45 @@ export class Learner {
   /** VTEPs auto-discovered for a VNI. */
   discovered(vni: number): string[] {
     return [...(this.services.get(vni)?.discovered ?? [])];
+  }
+
+  /**
+   * Applies a new configuration as a difference, from `now` on: what is still configured keeps
+   * what was learned (locations, sequence numbers, freezes) and nothing is re-sent for it; what
+   * is not goes. Returns withdrawals and events only; `discovered()` gives the VTEPs whose IMET
+   * routes stay. A service is the same when its name, VNI and EVI are.
+   */
+  reconfigure(cfg: LearnConfig, now: number): LearnAction[] {
+    const next = compile(cfg); // a bad entry throws before anything changes
+    const out: LearnAction[] = [];
+    const t = this.t;
+    const maxIps = this.lim.maxIps;
+    this.cfg = cfg;
+    this.prefixes = next.prefixes;
+    this.ageMs = cfg.ageingSeconds * 1000;
+    this.mob.configure(cfg, now);
+    this.lim.configure(cfg);
+    const old = new Map(t.svcs.map((s) => [identity(s), s]));
+    const svcs = next.services.map((n) => {
+      const s = old.get(identity(n));
+      if (s === undefined) return n;
+      old.delete(identity(n));
+      this.restate(s, n, next.staticIps, out);
+      return s;
+    });
+    for (const s of old.values()) for (const m of [...s.macs.values()]) this.drop(m, out, "reloadRemoved");
+    svcs.forEach((s, i) => (s.idx = i));
+    t.setServices(svcs);
+    this.services.clear();
+    for (const s of svcs) this.services.set(s.vni, s);
+    if (!cfg.includeIp)
+      for (let b = t.bq.head; b !== NIL; b = t.bq.head) {
+        this.unbind(b, out);
+        this.stats.reloadRemovedIps++;
+      }
+    if (this.lim.maxIps > 0 && (maxIps === 0 || this.lim.maxIps < maxIps)) this.trimIps(now, out);
+    if (this.lim.anyOver()) this.trimMacs(now, out);
+    return out;
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -361,5 +398,92 @@ export class Learner {
     this.lim.count(t.vtepOf(m), t.svcOf(m).vni, -1);
     this.mob.forget(m, detach);
     t.freeMac(m);
+  }
+
+  /** Drops IP binding `b`, withdrawing its MAC/IP route when announced. */
+  private unbind(b: number, out: LearnAction[]): void {
+    const t = this.t;
+    const m = t.bOwner[b]!;
+    const ip = ipText(t.bKey[b]!);
+    t.dropIp(t.svcOf(m), b, m);
+    if (t.mAnn[m] === 1) out.push(t.withdrawal(m, ip));
+  }
+
+  /** Withdraws and frees entry `m`, freeze included, counted in `counter`. */
+  private drop(m: number, out: LearnAction[], counter: "reloadRemoved" | "reloadLimited"): void {
+    if (this.t.mAnn[m] === 1) this.t.withdrawAll(m, out);
+    this.remove(m, false);
+    this.stats[counter]++;
+  }
+
+  /**
+   * A kept service takes its new static VTEPs and MACs. Its entries stay at a VTEP still static
+   * or auto-discoverable (a static VTEP that no longer is becomes a discovered one); the rest go.
+   */
+  private restate(s: Service, n: Service, staticIps: Set<string>, out: LearnAction[]): void {
+    const t = this.t;
+    const was = s.discovered;
+    s.staticVteps = n.staticVteps;
+    s.staticMacs = n.staticMacs;
+    s.discovered = new Set();
+    const allowed = (v: string) => !s.staticVteps.has(v) && discoverable(this.cfg, this.prefixes, v);
+    for (const v of was) if (allowed(v)) s.discovered.add(v);
+    for (const m of [...s.macs.values()]) {
+      const vtep = t.vtepOf(m);
+      const at = s.staticMacs.get(t.mMac[m]!);
+      if (at !== undefined) this.dropConfigured(m, at === vtep, staticIps, out);
+      else if (s.discovered.has(vtep) || allowed(vtep)) s.discovered.add(vtep);
+      else if (!s.staticVteps.has(vtep)) this.drop(m, out, "reloadRemoved");
+    }
+  }
+
+  /**
+   * A learned MAC now configured goes (RFC 7432 §15.2: configured MACs are sticky, not learned).
+   * At its configured VTEP the configured routes have the NLRI of ours (RD <vtep>:<evi>, MAC,
+   * IP; RFC 7432 §7.2) and replace them: those are not withdrawn.
+   */
+  private dropConfigured(m: number, same: boolean, staticIps: Set<string>, out: LearnAction[]): void {
+    const t = this.t;
+    if (t.mAnn[m] === 1) {
+      const key = `${t.svcOf(m).vni}/${t.mMac[m]}/`;
+      for (const ip of t.ipsOf(m).sort()) if (!same || !staticIps.has(key + ip)) out.push(t.withdrawal(m, ip));
+      if (!same) out.push(t.withdrawal(m, null));
+    }
+    this.remove(m, false);
+    this.stats.reloadRemoved++;
+  }
+
+  /** A lowered max-ips-per-mac: the least recently seen IPs of a MAC beyond it go. */
+  private trimIps(now: number, out: LearnAction[]): void {
+    const t = this.t;
+    const max = this.lim.maxIps;
+    for (let b = t.bq.head, nx = NIL; b !== NIL; b = nx) {
+      nx = t.bq.next[b]!;
+      const m = t.bOwner[b]!;
+      if (t.ipCount(m, max + 1) <= max) continue;
+      const vni = t.svcOf(m).vni;
+      const ev = { type: "event", event: "limit-ips", vni, vtep: t.vtepOf(m), mac: t.mMac[m]! } as const;
+      this.lim.throttled(`ips/${vni}`, now, out, ev);
+      this.unbind(b, out);
+      this.stats.reloadLimited++;
+    }
+  }
+
+  /** A lowered max-macs-per-vtep or max-macs-per-vni: the least recently seen MACs beyond it go. */
+  private trimMacs(now: number, out: LearnAction[]): void {
+    const t = this.t;
+    const lim = this.lim;
+    const over: number[] = [];
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (lim.over(t.vtepOf(m), t.svcOf(m).vni)) over.push(m);
+    over.sort((a, b) => t.mLast[a]! - t.mLast[b]!);
+    for (const m of over) {
+      const vtep = t.vtepOf(m);
+      const vni = t.svcOf(m).vni;
+      const kind = lim.over(vtep, vni);
+      if (kind === null) continue;
+      if (kind === "vtep") lim.vtepEvent(vni, vtep, t.mMac[m]!, now, out);
+      else lim.vniEvent(vni, vtep, t.mMac[m]!, now, out);
+      this.drop(m, out, "reloadLimited");
+    }
   }
 }

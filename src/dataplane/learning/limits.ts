@@ -99,6 +99,15 @@ export class Limits {
     return null;
   }
 
+  /** Whether any VTEP or VNI holds more MACs than its limit allows. */
+  anyOver(): boolean {
+    const maxV = this.maxVtep;
+    const maxN = this.maxVni;
+    if (maxV > 0) for (const n of this.perVtep.values()) if (n > maxV) return true;
+    if (maxN > 0) for (const n of this.perVni.values()) if (n > maxN) return true;
+    return false;
+  }
+
   vtepEvent(vni: number, vtep: string, mac: string, now: number, out: LearnAction[]): void {
     this.throttled(`vtep/${vtep}`, now, out, { type: "event", event: "limit-vtep", vni, vtep, mac });
   }

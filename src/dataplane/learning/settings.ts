@@ -61,3 +61,8 @@ export function discoverable(cfg: LearnConfig, prefixes: Prefix[], vtep: string)
   const b = ipBytes(vtep);
   return b !== null && prefixes.some((p) => inPrefix(p, b));
 }
+
+/** What identifies a service across configurations: a change of any of these replaces it. */
+export function identity(s: Service): string {
+  return `${s.vni}/${s.evi}/${s.name}`;
+}
