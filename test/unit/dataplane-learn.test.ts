@@ -3,79 +3,8 @@
 // limits. Documentation addresses only.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { type FabricView, type LearnAction, type LearnConfig, Learner } from "../../src/dataplane/learning/learner.js";
-import type { FrameKind, LearnedFrame } from "../../src/wire/packet.js";
-
-const A = "192.0.2.1"; // static VTEP
-const B = "192.0.2.2"; // static VTEP
-const E = "192.0.2.20"; // EVPN VTEP
-const LOW = "192.0.2.0"; // an EVPN VTEP with a lower address than A
-const M1 = "02:00:00:00:01:01";
-const M2 = "02:00:00:00:01:02";
-const STATIC = "02:00:00:00:0f:01";
-const S = 1000;
-
-function config(over: Partial<LearnConfig> = {}): LearnConfig {
-  return {
-    services: [
-      {
-        name: "vni10",
-        evi: 10,
-        vni: 10,
-        staticVteps: [
-          { address: A, macs: [{ mac: STATIC }] },
-          { address: B, macs: [] },
-        ],
-      },
-    ],
-    includeIp: true,
-    ageingSeconds: 300,
-    autoDiscover: false,
-    allowedPrefixes: ["198.51.100.0/24"],
-    maxMoves: 5,
-    moveWindowSeconds: 180,
-    freezeSeconds: 600,
-    maxMacsPerVtep: 0,
-    maxMacsPerVni: 0,
-    maxLearnPerVtepPerSecond: 0,
-    ...over,
-  };
-}
-
-class FakeFabric implements FabricView {
-  evpn = new Set<string>([`10/${E}`, `10/${LOW}`]);
-  routes = new Map<string, { vtep: string; seq: number; sticky: boolean }>();
-  isEvpnVtep(vni: number, vtep: string): boolean {
-    return this.evpn.has(`${vni}/${vtep}`);
-  }
-  remoteMac(vni: number, mac: string) {
-    return this.routes.get(`${vni}/${mac}`);
-  }
-  set(mac: string, vtep: string, seq: number, sticky = false): void {
-    this.routes.set(`10/${mac}`, { vtep, seq, sticky });
-  }
-}
-
-function fr(vtep: string, mac: string | null, ip: string | null = null, vni = 10, kind: FrameKind = "arp-request") {
-  const f: LearnedFrame = { vtep, vni, vlan: null, innerSrcMac: mac ?? M1, kind, mac, ip };
-  return f;
-}
-
-/** Compact action text: "+A M1 seq", "+A M1/ip seq", "-A M1", "-A M1/ip", "imet X", "!event". */
-function show(actions: LearnAction[]): string[] {
-  return actions.map((a) => {
-    switch (a.type) {
-      case "announce":
-        return `+${a.vtep} ${a.mac}${a.ip === null ? "" : "/" + a.ip} ${a.seq}${a.sticky ? " sticky" : ""}`;
-      case "withdraw":
-        return `-${a.vtep} ${a.mac}${a.ip === null ? "" : "/" + a.ip}`;
-      case "discover-vtep":
-        return `imet ${a.vtep} ${a.vni}`;
-      case "event":
-        return `!${a.event}${a.mac === undefined ? "" : " " + a.mac}${a.suppressed ? ` (${a.suppressed})` : ""}`;
-    }
-  });
-}
+import { Learner, type LearnConfig } from "../../src/dataplane/learning/learner.js";
+import { A, B, config, E, FakeFabric, fr, LOW, M1, M2, random, S, show, STATIC } from "../helpers/learning.js";
 
 function setup(over: Partial<LearnConfig> = {}) {
   const fabric = new FakeFabric();
@@ -418,11 +347,7 @@ test("two learners fed the same frames and fabric produce identical actions", ()
   const l1 = new Learner(config({ autoDiscover: true, maxLearnPerVtepPerSecond: 50 }), f1);
   const l2 = new Learner(config({ autoDiscover: true, maxLearnPerVtepPerSecond: 50 }), f2);
   const vteps = [A, B, E, "198.51.100.9", "203.0.113.1"];
-  let seed = 7;
-  const rnd = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const rnd = random(7);
   const a1: string[] = [];
   const a2: string[] = [];
   for (let t = 0; t < 3000; t++) {
