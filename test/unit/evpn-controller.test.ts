@@ -146,6 +146,9 @@ describe("EVPN controller", () => {
     ctl.start();
     assert.deepEqual(sink.take(), [`+imet ${A}`, `+mac ${A}:10 ${STATIC} seq 0 sticky`, `+imet ${B}`]);
     assert.ok(sink.owned, "the learned table is handed to the speaker");
+    assert.deepEqual(events.splice(0), [
+      { type: "routes-synced", reason: "start", announced: 3, withdrawn: 0, routes: 3, before: 0 },
+    ]);
 
     // A static VTEP that starts announcing its own IMET route is no longer proxied (RFC 7432 §11.1).
     const imetB = rib.put("imet|B", { routeType: 3, rd: `${B}:1`, ethernetTag: 0, originator: B }, B, [rt10]);
