@@ -1,7 +1,7 @@
 // Data-plane learning, MAC mobility, ageing and auto-discovery in the seed's topology (issue 5,
 // acceptance points 3 and 4), in network namespaces built by lab/seed.ts. One proxy runs with
 // `learning:` (vxlan-listen 192.0.2.4, include-ip) and no configured MAC; later phases change its
-// configuration with SIGHUP (a reload rebuilds the learning engine).
+// configuration with SIGHUP (a reload keeps what was learned).
 //
 // 3a. H1's MAC/IP, learned at s1, is taken over by the host behind FRR VTEP e1 (h10s1 down, h10e1
 //     gets H1's MAC and IP and pings) → FRR announces it with a higher sequence → the proxy
@@ -11,6 +11,7 @@
 // 3c. h10s1 and h10s2 swap MAC/IP repeatedly → at its sixth move within the window (max-moves 5,
 //     move-window-seconds 60) each MAC is marked duplicate ("learning: duplicate" in the log), and
 //     a further swap changes nothing at the RR.
+// 3d. The proxy restarts: the duplicates of 3c stay frozen across a reload (freeze-seconds 120).
 // 4a. SIGHUP to mac-ageing-seconds 5: a binding is withdrawn 5–6 s after its host goes quiet.
 // 4b. SIGHUP to VNI 10 with only s1 configured, auto-discover-static-vteps, allowed
 //     192.0.2.0/30 → s2's IMET appears at the RR once h10s2 sends ARP and the FRR VTEPs flood to
@@ -208,6 +209,21 @@ test(
         // back to the original identities for what follows
         await Promise.all([become(H1, H1), become(H2, H2)]);
       });
+
+      await step(
+        "3d. a fresh proxy: 3c's duplicates stay frozen across reloads, which keep learned state",
+        async () => {
+          await proxy!.stop();
+          proxy = startProxy(lab, writeProxyConfig(lab, learningConfigYaml({ learning: MOBILITY })), "debug");
+          await wait(
+            "RR: session with the proxy Established",
+            async () => (await seed.rr.peerState(PROXY_IP)) === "Established",
+          );
+          await wait("proxy log: learning from VXLAN datagrams", async () =>
+            /learning from VXLAN datagrams/.test(proxy!.log()),
+          );
+        },
+      );
 
       await step("4a. mac-ageing-seconds 5: a binding is withdrawn ~5 s after its host goes quiet", async () => {
         await reload(learningConfigYaml({ learning: { "mac-ageing-seconds": 5 } }), "ageing 5 s");
