@@ -191,25 +191,14 @@ function checkRoute(b: Uint8Array, v: number, type: number, len: number, afi: nu
   }
 }
 
-/** Builds a route that checkRoute accepted; `ipLen` is what it returned. */
+/** Builds a route that checkRoute accepted; `ipLen` is what it returned (4 or 16 for types 3, 4, 5). */
 function buildRoute(b: Uint8Array, v: number, type: number, len: number, ipLen: number): EvpnRoute {
-  if (type === 3)
-    return {
-      routeType: 3,
-      rd: decodeRd(b, v),
-      ethernetTag: u32(b, v + 8),
-      originator: formatIp(b, v + 13, ipLen as 4 | 16),
-    };
-  if (type === 4)
-    return {
-      routeType: 4,
-      rd: decodeRd(b, v),
-      esi: decodeEsi(b, v + 8),
-      originator: formatIp(b, v + 19, ipLen as 4 | 16),
-    };
-  if (type !== 1 && type !== 2 && type !== 5) return { routeType: "unknown", code: type, value: b.slice(v, v + len) };
-  // Types 1, 2 and 5 share their leading fields.
+  if (type < 1 || type > 5) return { routeType: "unknown", code: type, value: b.slice(v, v + len) };
   const rd = decodeRd(b, v);
+  const n = ipLen as 4 | 16;
+  if (type === 3) return { routeType: 3, rd, ethernetTag: u32(b, v + 8), originator: formatIp(b, v + 13, n) };
+  if (type === 4) return { routeType: 4, rd, esi: decodeEsi(b, v + 8), originator: formatIp(b, v + 19, n) };
+  // Types 1, 2 and 5: RD(8) ESI(10) Ethernet Tag(4), then their own fields.
   const esi = decodeEsi(b, v + 8);
   const ethernetTag = u32(b, v + 18);
   if (type === 1) return { routeType: 1, rd, esi, ethernetTag, label: u24(b, v + 22) };
@@ -227,9 +216,9 @@ function buildRoute(b: Uint8Array, v: number, type: number, len: number, ipLen: 
     };
   }
   const a = v + 23;
-  const prefix = `${formatIp(b, a, ipLen as 4 | 16)}/${b[v + 22]}`;
-  const gateway = formatIp(b, a + ipLen, ipLen as 4 | 16);
-  return { routeType: 5, rd, esi, ethernetTag, prefix, gateway, label: u24(b, a + 2 * ipLen) };
+  const prefix = `${formatIp(b, a, n)}/${b[v + 22]}`;
+  const gateway = formatIp(b, a + n, n);
+  return { routeType: 5, rd, esi, ethernetTag, prefix, gateway, label: u24(b, a + 2 * n) };
 }
 
 /** Decodes one EVPN route at `p` (checks it only when `out` is null); returns the offset after it. Throws BgpError. */
