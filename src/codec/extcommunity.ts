@@ -112,19 +112,17 @@ const TYPE_SUB: Record<Exclude<ExtCommunity["kind"], "route-target" | "route-ori
 /** Writes one extended community as 8 bytes at `out[o]`. Throws EncodeError on invalid input. */
 export function encodeExtCommunityInto(c: ExtCommunity, out: Uint8Array, o: number): void {
   out.fill(0, o, o + 8);
-  switch (c.kind) {
-    case "route-target":
-    case "route-origin": {
-      const layout = parseAdminValue(c.value, out, o + 2);
-      if (layout < 0) throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid ${c.kind} "${c.value}"`);
-      out[o] = layout;
-      out[o + 1] = c.kind === "route-target" ? 0x02 : 0x03;
-      return;
-    }
-    case "raw":
-      if (c.bytes.length !== 8) throw new EncodeError("ERR_ENCODE_EXTCOMM", "raw extended community must be 8 bytes");
-      out.set(c.bytes, o);
-      return;
+  if (c.kind === "route-target" || c.kind === "route-origin") {
+    const layout = parseAdminValue(c.value, out, o + 2);
+    if (layout < 0) throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid ${c.kind} "${c.value}"`);
+    out[o] = layout;
+    out[o + 1] = c.kind === "route-target" ? 0x02 : 0x03;
+    return;
+  }
+  if (c.kind === "raw") {
+    if (c.bytes.length !== 8) throw new EncodeError("ERR_ENCODE_EXTCOMM", "raw extended community must be 8 bytes");
+    out.set(c.bytes, o);
+    return;
   }
   put16(out, o, TYPE_SUB[c.kind]);
   switch (c.kind) {
