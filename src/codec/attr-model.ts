@@ -116,9 +116,9 @@ export interface LoopIds {
 }
 export const DEFAULT_CONTEXT: CodecContext = { as4: true };
 
-export const WK = AttrFlag.TRANSITIVE; // well-known: optional 0, transitive 1
+const WK = AttrFlag.TRANSITIVE; // well-known: optional 0, transitive 1
 export const ON = AttrFlag.OPTIONAL; // optional non-transitive
-export const OT = AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE; // optional transitive
+const OT = AttrFlag.OPTIONAL | AttrFlag.TRANSITIVE; // optional transitive
 
 type KnownKind = Exclude<PathAttribute["kind"], "unknown">;
 
