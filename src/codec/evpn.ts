@@ -193,28 +193,27 @@ function checkRoute(b: Uint8Array, v: number, type: number, len: number, afi: nu
 
 /** Builds a route that checkRoute accepted; `ipLen` is what it returned (4 or 16 for types 3, 4, 5). */
 function buildRoute(b: Uint8Array, v: number, type: number, len: number, ipLen: number): EvpnRoute {
-  if (type < 1 || type > 5) return { routeType: "unknown", code: type, value: b.slice(v, v + len) };
-  const rd = decodeRd(b, v);
-  const n = ipLen as 4 | 16;
-  if (type === 3) return { routeType: 3, rd, ethernetTag: u32(b, v + 8), originator: formatIp(b, v + 13, n) };
-  if (type === 4) return { routeType: 4, rd, esi: decodeEsi(b, v + 8), originator: formatIp(b, v + 19, n) };
-  // Types 1, 2 and 5: RD(8) ESI(10) Ethernet Tag(4), then their own fields.
-  const esi = decodeEsi(b, v + 8);
-  const ethernetTag = u32(b, v + 18);
-  if (type === 1) return { routeType: 1, rd, esi, ethernetTag, label: u24(b, v + 22) };
   if (type === 2) {
     const l = v + 30 + ipLen;
     return {
       routeType: 2,
-      rd,
-      esi,
-      ethernetTag,
+      rd: decodeRd(b, v),
+      esi: decodeEsi(b, v + 8),
+      ethernetTag: u32(b, v + 18),
       mac: formatMac(b, v + 23),
       ip: ipLen === 0 ? undefined : ipLen === 4 ? formatIpv4(b, v + 30) : formatIpv6(b, v + 30),
       label1: u24(b, l),
       label2: len === 33 + ipLen ? undefined : u24(b, l + 3),
     };
   }
+  if (type < 1 || type > 5) return { routeType: "unknown", code: type, value: b.slice(v, v + len) };
+  const rd = decodeRd(b, v);
+  const n = ipLen as 4 | 16;
+  if (type === 3) return { routeType: 3, rd, ethernetTag: u32(b, v + 8), originator: formatIp(b, v + 13, n) };
+  if (type === 4) return { routeType: 4, rd, esi: decodeEsi(b, v + 8), originator: formatIp(b, v + 19, n) };
+  const esi = decodeEsi(b, v + 8);
+  const ethernetTag = u32(b, v + 18);
+  if (type === 1) return { routeType: 1, rd, esi, ethernetTag, label: u24(b, v + 22) };
   const a = v + 23;
   const prefix = `${formatIp(b, a, n)}/${b[v + 22]}`;
   const gateway = formatIp(b, a + n, n);
