@@ -36,39 +36,27 @@ export function evpnRouteKey(r: EvpnRoute): string {
   }
 }
 
+type Leading = Extract<EvpnRoute, { esi: string; ethernetTag: number }>;
+
+/** Same route type, RD, ESI and Ethernet Tag: the leading NLRI fields of types 1, 2 and 5. */
+function sameLeading<T extends Leading>(a: T, b: EvpnRoute): b is T {
+  return b.routeType === a.routeType && a.rd === b.rd && a.esi === b.esi && a.ethernetTag === b.ethernetTag;
+}
+
 /** Whether two routes are identical in every NLRI field, key and attribute-like fields alike. */
 export function sameEvpnRoute(a: EvpnRoute, b: EvpnRoute): boolean {
   if (a === b) return true;
   switch (a.routeType) {
     case 1:
-      return (
-        b.routeType === 1 && a.rd === b.rd && a.esi === b.esi && a.ethernetTag === b.ethernetTag && a.label === b.label
-      );
+      return sameLeading(a, b) && a.label === b.label;
     case 2:
-      return (
-        b.routeType === 2 &&
-        a.rd === b.rd &&
-        a.esi === b.esi &&
-        a.ethernetTag === b.ethernetTag &&
-        a.mac === b.mac &&
-        a.ip === b.ip &&
-        a.label1 === b.label1 &&
-        a.label2 === b.label2
-      );
+      return sameLeading(a, b) && a.mac === b.mac && a.ip === b.ip && a.label1 === b.label1 && a.label2 === b.label2;
     case 3:
       return b.routeType === 3 && a.rd === b.rd && a.ethernetTag === b.ethernetTag && a.originator === b.originator;
     case 4:
       return b.routeType === 4 && a.rd === b.rd && a.esi === b.esi && a.originator === b.originator;
     case 5:
-      return (
-        b.routeType === 5 &&
-        a.rd === b.rd &&
-        a.esi === b.esi &&
-        a.ethernetTag === b.ethernetTag &&
-        a.prefix === b.prefix &&
-        a.gateway === b.gateway &&
-        a.label === b.label
-      );
+      return sameLeading(a, b) && a.prefix === b.prefix && a.gateway === b.gateway && a.label === b.label;
     case "unknown":
       return b.routeType === "unknown" && a.code === b.code && bytesEqual(a.value, b.value);
   }

@@ -1,5 +1,7 @@
 // Byte helpers shared by every codec module: big-endian reads, a growable writer, hex.
 
+import { put16, put24, put32 } from "./put.js";
+
 export function u16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
 }
@@ -31,36 +33,27 @@ export class Writer {
     this.buf = next;
   }
 
+  /** Ensures room for `n` more bytes at `pos`; returns the buffer, which growing replaces. */
+  private room(n: number): Uint8Array {
+    this.ensure(n);
+    return this.buf;
+  }
+
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
   u16(v: number): void {
-    this.ensure(2);
-    const b = this.buf;
-    b[this.pos] = v >>> 8;
-    b[this.pos + 1] = v;
-    this.pos += 2;
+    this.pos = put16(this.room(2), this.pos, v);
   }
 
   u24(v: number): void {
-    this.ensure(3);
-    const b = this.buf;
-    b[this.pos] = v >>> 16;
-    b[this.pos + 1] = v >>> 8;
-    b[this.pos + 2] = v;
-    this.pos += 3;
+    this.pos = put24(this.room(3), this.pos, v);
   }
 
   u32(v: number): void {
-    this.ensure(4);
-    const b = this.buf;
-    b[this.pos] = v >>> 24;
-    b[this.pos + 1] = v >>> 16;
-    b[this.pos + 2] = v >>> 8;
-    b[this.pos + 3] = v;
-    this.pos += 4;
+    this.pos = put32(this.room(4), this.pos, v);
   }
 
   bytes(src: Uint8Array): void {
@@ -80,8 +73,7 @@ export class Writer {
   }
 
   setU16(at: number, v: number): void {
-    this.buf[at] = v >>> 8;
-    this.buf[at + 1] = v;
+    put16(this.buf, at, v);
   }
 
   /** Moves bytes [from, pos) one position right, opening a gap of `n` bytes at `from`. */

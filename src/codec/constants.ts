@@ -1,19 +1,15 @@
 // BGP-4 protocol numbers (RFC 4271 and the RFCs named next to each value).
 
 /** Message types, RFC 4271 §4.1 and RFC 2918 §3. */
-export const MsgType = {
-  OPEN: 1,
-  UPDATE: 2,
-  NOTIFICATION: 3,
-  KEEPALIVE: 4,
-  ROUTE_REFRESH: 5,
-} as const;
+export const MsgType = { OPEN: 1, UPDATE: 2, NOTIFICATION: 3, KEEPALIVE: 4, ROUTE_REFRESH: 5 } as const;
 
 export const HEADER_LENGTH = 19;
 /** RFC 4271 §4.1 maximum message size. */
 export const MAX_MESSAGE_LENGTH = 4096;
 /** RFC 8654 §3: with the extended message capability, UPDATE and others may be this long. */
 export const MAX_EXTENDED_MESSAGE_LENGTH = 65535;
+/** RFC 6793 §9: the 2-octet placeholder for a 4-octet AS number. */
+export const AS_TRANS = 23456;
 
 /** Path attribute type codes (IANA "BGP Path Attributes"). */
 export const AttrType = {
@@ -57,9 +53,6 @@ export const CapCode = {
   FOUR_OCTET_AS: 65, // RFC 6793
   ENHANCED_ROUTE_REFRESH: 70, // RFC 7313
 } as const;
-
-/** RFC 6793 §9: the 2-octet placeholder for a 4-octet AS number. */
-export const AS_TRANS = 23456;
 
 /** NOTIFICATION error codes, RFC 4271 §4.5, RFC 7313 §5. */
 export const ErrCode = {

@@ -20,9 +20,11 @@ import {
   parseMacInto,
 } from "../net/addr.js";
 import type { Writer } from "./bytes.js";
-import { u32 } from "./bytes.js";
-import { ErrCode, UpdateSub } from "./constants.js";
-import { BgpError, EncodeError } from "./errors.js";
+import { u24, u32 } from "./bytes.js";
+import { UpdateSub } from "./constants.js";
+import { updateError } from "./decode-errors.js";
+import { type BgpError, EncodeError } from "./errors.js";
+import { put24, put32 } from "./put.js";
 import { decodeEsi, decodeRd, encodeEsiInto, encodeRdInto } from "./rd.js";
 
 export const EvpnRouteType = {
@@ -119,15 +121,7 @@ export function mplsLabel(field: number): number {
 function nlriError(code: string, message: string, afi: number, safi: number): BgpError {
   // RFC 7606 §5.3: an NLRI that cannot be parsed in MP_REACH/MP_UNREACH means AFI/SAFI disable,
   // or session reset where that is not supported; the NOTIFICATION is the fallback's.
-  return new BgpError({
-    code,
-    message,
-    action: "afi-safi-disable",
-    notifyCode: ErrCode.UPDATE_MESSAGE,
-    notifySubcode: UpdateSub.OPTIONAL_ATTRIBUTE,
-    afi,
-    safi,
-  });
+  return updateError("afi-safi-disable", UpdateSub.OPTIONAL_ATTRIBUTE, code, message, { afi, safi });
 }
 
 function ipLenBytes(bits: number): number {
@@ -136,6 +130,94 @@ function ipLenBytes(bits: number): number {
 
 function badRoute(type: number, afi: number, safi: number, why: string): BgpError {
   return nlriError("ERR_EVPN_ROUTE_LENGTH", `EVPN route type ${type}: ${why}`, afi, safi);
+}
+
+/**
+ * Types 3 and 4 end in IPLen(1) at v + `at` and the originating router's IPv4 or IPv6 address
+ * (RFC 7432 §7.3, §7.4): checks the route length against it; returns the address length.
+ */
+function originatorLength(
+  b: Uint8Array,
+  v: number,
+  at: number,
+  len: number,
+  type: number,
+  afi: number,
+  safi: number,
+): 4 | 16 {
+  if (len !== at + 5 && len !== at + 17)
+    throw badRoute(type, afi, safi, `length ${len}, expected ${at + 5} or ${at + 17}`);
+  const ipBits = b[v + at]!;
+  const ipLen = ipLenBytes(ipBits);
+  if (ipLen < 0 || at + 1 + ipLen !== len)
+    throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
+  return ipLen as 4 | 16;
+}
+
+/**
+ * Checks the value b[v, v + len) of a route of `type`; returns the length of its IP address,
+ * prefix or originator (0 for none). Throws BgpError.
+ */
+function checkRoute(b: Uint8Array, v: number, type: number, len: number, afi: number, safi: number): number {
+  switch (type) {
+    case 1:
+      if (len !== 25) throw badRoute(type, afi, safi, `length ${len}, expected 25`);
+      return 0;
+    case 2: {
+      if (len < 33) throw badRoute(type, afi, safi, `length ${len}, expected at least 33`);
+      if (b[v + 22] !== 48) throw badRoute(type, afi, safi, `MAC address length ${b[v + 22]}, expected 48`);
+      const ipBits = b[v + 29]!;
+      const ipLen = ipBits === 0 ? 0 : ipLenBytes(ipBits);
+      if (ipLen < 0) throw badRoute(type, afi, safi, `IP address length ${ipBits}, expected 0, 32 or 128`);
+      const base = 33 + ipLen;
+      if (len !== base && len !== base + 3)
+        throw badRoute(type, afi, safi, `length ${len}, expected ${base} or ${base + 3} for IP length ${ipBits}`);
+      return ipLen;
+    }
+    case 3:
+    case 4:
+      return originatorLength(b, v, type === 3 ? 12 : 18, len, type, afi, safi);
+    case 5: {
+      // RFC 9136 §3.1: the route length (34 or 58) tells IPv4 from IPv6.
+      if (len !== 34 && len !== 58) throw badRoute(type, afi, safi, `length ${len}, expected 34 or 58`);
+      const ipLen = len === 34 ? 4 : 16;
+      const plen = b[v + 22]!;
+      if (plen > ipLen * 8) throw badRoute(type, afi, safi, `IP prefix length ${plen} exceeds ${ipLen * 8}`);
+      return ipLen;
+    }
+    default:
+      // RFC 7606 §5.4: unrecognized route types are skipped by length; kept raw for re-encoding.
+      return 0;
+  }
+}
+
+/** Builds a route that checkRoute accepted; `ipLen` is what it returned (4 or 16 for types 3, 4, 5). */
+function buildRoute(b: Uint8Array, v: number, type: number, len: number, ipLen: number): EvpnRoute {
+  if (type === 2) {
+    const l = v + 30 + ipLen;
+    return {
+      routeType: 2,
+      rd: decodeRd(b, v),
+      esi: decodeEsi(b, v + 8),
+      ethernetTag: u32(b, v + 18),
+      mac: formatMac(b, v + 23),
+      ip: ipLen === 0 ? undefined : ipLen === 4 ? formatIpv4(b, v + 30) : formatIpv6(b, v + 30),
+      label1: u24(b, l),
+      label2: len === 33 + ipLen ? undefined : u24(b, l + 3),
+    };
+  }
+  if (type < 1 || type > 5) return { routeType: "unknown", code: type, value: b.slice(v, v + len) };
+  const rd = decodeRd(b, v);
+  const n = ipLen as 4 | 16;
+  if (type === 3) return { routeType: 3, rd, ethernetTag: u32(b, v + 8), originator: formatIp(b, v + 13, n) };
+  if (type === 4) return { routeType: 4, rd, esi: decodeEsi(b, v + 8), originator: formatIp(b, v + 19, n) };
+  const esi = decodeEsi(b, v + 8);
+  const ethernetTag = u32(b, v + 18);
+  if (type === 1) return { routeType: 1, rd, esi, ethernetTag, label: u24(b, v + 22) };
+  const a = v + 23;
+  const prefix = `${formatIp(b, a, n)}/${b[v + 22]}`;
+  const gateway = formatIp(b, a + n, n);
+  return { routeType: 5, rd, esi, ethernetTag, prefix, gateway, label: u24(b, a + 2 * n) };
 }
 
 /** Decodes one EVPN route at `p` (checks it only when `out` is null); returns the offset after it. Throws BgpError. */
@@ -153,95 +235,9 @@ function decodeOne(b: Uint8Array, p: number, end: number, out: EvpnRoute[] | nul
       afi,
       safi,
     );
-  switch (type) {
-    case 1:
-      if (len !== 25) throw badRoute(type, afi, safi, `length ${len}, expected 25`);
-      if (out !== null)
-        out.push({
-          routeType: 1,
-          rd: decodeRd(b, v),
-          esi: decodeEsi(b, v + 8),
-          ethernetTag: u32(b, v + 18),
-          label: (b[v + 22]! << 16) | (b[v + 23]! << 8) | b[v + 24]!,
-        });
-      return next;
-    case 2: {
-      if (len < 33) throw badRoute(type, afi, safi, `length ${len}, expected at least 33`);
-      if (b[v + 22] !== 48) throw badRoute(type, afi, safi, `MAC address length ${b[v + 22]}, expected 48`);
-      const ipBits = b[v + 29]!;
-      const ipLen = ipBits === 0 ? 0 : ipLenBytes(ipBits);
-      if (ipLen < 0) throw badRoute(type, afi, safi, `IP address length ${ipBits}, expected 0, 32 or 128`);
-      const base = 33 + ipLen;
-      if (len !== base && len !== base + 3)
-        throw badRoute(type, afi, safi, `length ${len}, expected ${base} or ${base + 3} for IP length ${ipBits}`);
-      const l = v + 30 + ipLen;
-      if (out !== null)
-        out.push({
-          routeType: 2,
-          rd: decodeRd(b, v),
-          esi: decodeEsi(b, v + 8),
-          ethernetTag: u32(b, v + 18),
-          mac: formatMac(b, v + 23),
-          ip: ipLen === 0 ? undefined : ipLen === 4 ? formatIpv4(b, v + 30) : formatIpv6(b, v + 30),
-          label1: (b[l]! << 16) | (b[l + 1]! << 8) | b[l + 2]!,
-          label2: len === base ? undefined : (b[l + 3]! << 16) | (b[l + 4]! << 8) | b[l + 5]!,
-        });
-      return next;
-    }
-    case 3: {
-      if (len !== 17 && len !== 29) throw badRoute(type, afi, safi, `length ${len}, expected 17 or 29`);
-      const ipBits = b[v + 12]!;
-      const ipLen = ipLenBytes(ipBits);
-      if (ipLen < 0 || 13 + ipLen !== len)
-        throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
-      if (out !== null)
-        out.push({
-          routeType: 3,
-          rd: decodeRd(b, v),
-          ethernetTag: u32(b, v + 8),
-          originator: formatIp(b, v + 13, ipLen as 4 | 16),
-        });
-      return next;
-    }
-    case 4: {
-      if (len !== 23 && len !== 35) throw badRoute(type, afi, safi, `length ${len}, expected 23 or 35`);
-      const ipBits = b[v + 18]!;
-      const ipLen = ipLenBytes(ipBits);
-      if (ipLen < 0 || 19 + ipLen !== len)
-        throw badRoute(type, afi, safi, `IP address length ${ipBits} does not match route length ${len}`);
-      if (out !== null)
-        out.push({
-          routeType: 4,
-          rd: decodeRd(b, v),
-          esi: decodeEsi(b, v + 8),
-          originator: formatIp(b, v + 19, ipLen as 4 | 16),
-        });
-      return next;
-    }
-    case 5: {
-      // RFC 9136 §3.1: the route length (34 or 58) tells IPv4 from IPv6.
-      if (len !== 34 && len !== 58) throw badRoute(type, afi, safi, `length ${len}, expected 34 or 58`);
-      const ipLen = len === 34 ? 4 : 16;
-      const plen = b[v + 22]!;
-      if (plen > ipLen * 8) throw badRoute(type, afi, safi, `IP prefix length ${plen} exceeds ${ipLen * 8}`);
-      const a = v + 23;
-      if (out !== null)
-        out.push({
-          routeType: 5,
-          rd: decodeRd(b, v),
-          esi: decodeEsi(b, v + 8),
-          ethernetTag: u32(b, v + 18),
-          prefix: `${formatIp(b, a, ipLen)}/${plen}`,
-          gateway: formatIp(b, a + ipLen, ipLen),
-          label: (b[a + 2 * ipLen]! << 16) | (b[a + 2 * ipLen + 1]! << 8) | b[a + 2 * ipLen + 2]!,
-        });
-      return next;
-    }
-    default:
-      // RFC 7606 §5.4: unrecognized route types are skipped by length; kept raw for re-encoding.
-      if (out !== null) if (out !== null) out.push({ routeType: "unknown", code: type, value: b.slice(v, next) });
-      return next;
-  }
+  const ipLen = checkRoute(b, v, type, len, afi, safi);
+  if (out !== null) out.push(buildRoute(b, v, type, len, ipLen));
+  return next;
 }
 
 /**
@@ -274,17 +270,12 @@ function putIp(ip: string, out: Uint8Array, o: number): 4 | 16 | 0 {
   return parseIpv4Into(ip, out, o) ? 4 : 0;
 }
 
-function put24(out: Uint8Array, o: number, v: number): void {
-  out[o] = v >>> 16;
-  out[o + 1] = v >>> 8;
-  out[o + 2] = v;
-}
-
-function put32(out: Uint8Array, o: number, v: number): void {
-  out[o] = v >>> 24;
-  out[o + 1] = v >>> 16;
-  out[o + 2] = v >>> 8;
-  out[o + 3] = v;
+/** Types 3 and 4: IPLen(1) at v + `at`, then the originator's address; returns the route length. */
+function putOriginator(r: EvpnImet | EvpnEthernetSegment, b: Uint8Array, v: number, at: number): number {
+  const ipLen = putIp(r.originator, b, v + at + 1);
+  if (ipLen === 0) throw encErr(r, `originator "${r.originator}"`);
+  b[v + at] = ipLen * 8;
+  return at + 1 + ipLen;
 }
 
 /** Appends one EVPN route. Throws EncodeError on invalid fields (local input, not peer input). */
@@ -301,17 +292,17 @@ export function encodeEvpnRoute(w: Writer, r: EvpnRoute): void {
     w.bytes(r.value);
     return;
   }
+  // RD(8) leads every route; all but type 3 follow it with ESI(10), types 1, 2 and 5 then with
+  // the Ethernet Tag(4).
   if (!encodeRdInto(r.rd, b, v)) throw encErr(r, `RD "${r.rd}"`);
+  if (r.routeType !== 3 && !encodeEsiInto(r.esi, b, v + 8)) throw encErr(r, `ESI "${r.esi}"`);
+  if (r.routeType !== 3 && r.routeType !== 4) put32(b, v + 18, r.ethernetTag);
   switch (r.routeType) {
     case 1:
-      if (!encodeEsiInto(r.esi, b, v + 8)) throw encErr(r, `ESI "${r.esi}"`);
-      put32(b, v + 18, r.ethernetTag);
       put24(b, v + 22, r.label);
       len = 25;
       break;
     case 2: {
-      if (!encodeEsiInto(r.esi, b, v + 8)) throw encErr(r, `ESI "${r.esi}"`);
-      put32(b, v + 18, r.ethernetTag);
       b[v + 22] = 48;
       if (!parseMacInto(r.mac, b, v + 23)) throw encErr(r, `MAC "${r.mac}"`);
       let ipLen = 0;
@@ -328,25 +319,14 @@ export function encodeEvpnRoute(w: Writer, r: EvpnRoute): void {
       }
       break;
     }
-    case 3: {
+    case 3:
       put32(b, v + 8, r.ethernetTag);
-      const ipLen = putIp(r.originator, b, v + 13);
-      if (ipLen === 0) throw encErr(r, `originator "${r.originator}"`);
-      b[v + 12] = ipLen * 8;
-      len = 13 + ipLen;
+      len = putOriginator(r, b, v, 12);
       break;
-    }
-    case 4: {
-      if (!encodeEsiInto(r.esi, b, v + 8)) throw encErr(r, `ESI "${r.esi}"`);
-      const ipLen = putIp(r.originator, b, v + 19);
-      if (ipLen === 0) throw encErr(r, `originator "${r.originator}"`);
-      b[v + 18] = ipLen * 8;
-      len = 19 + ipLen;
+    case 4:
+      len = putOriginator(r, b, v, 18);
       break;
-    }
     case 5: {
-      if (!encodeEsiInto(r.esi, b, v + 8)) throw encErr(r, `ESI "${r.esi}"`);
-      put32(b, v + 18, r.ethernetTag);
       const slash = r.prefix.indexOf("/");
       const plenText = r.prefix.slice(slash + 1);
       const plen = /^\d{1,3}$/.test(plenText) ? Number(plenText) : -1;

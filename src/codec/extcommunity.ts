@@ -12,8 +12,9 @@
 // re-encoded byte for byte.
 
 import { formatMac, parseMacInto } from "../net/addr.js";
-import { u16, u32 } from "./bytes.js";
+import { u16, u24, u32 } from "./bytes.js";
 import { EncodeError } from "./errors.js";
+import { put16, put24, put32 } from "./put.js";
 import { formatAdminValue, parseAdminValue } from "./rd.js";
 
 /** RFC 9012 §4.1 / IANA "BGP Tunnel Encapsulation Attribute Tunnel Types". */
@@ -82,7 +83,7 @@ export function decodeExtCommunity(b: Uint8Array, o: number): ExtCommunity {
           return {
             kind: "esi-label",
             flags: b[o + 2]!,
-            label: (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!,
+            label: u24(b, o + 5),
           };
         break;
       case 0x02:
@@ -97,58 +98,53 @@ export function decodeExtCommunity(b: Uint8Array, o: number): ExtCommunity {
   return { kind: "raw", bytes: b.slice(o, o + 8) };
 }
 
+/** Type and sub-type octets of the kinds with a fixed pair (see the table at the top). */
+const TYPE_SUB: Record<Exclude<ExtCommunity["kind"], "route-target" | "route-origin" | "raw">, number> = {
+  encapsulation: 0x030c,
+  "default-gateway": 0x030d,
+  "mac-mobility": 0x0600,
+  "esi-label": 0x0601,
+  "es-import-rt": 0x0602,
+  "router-mac": 0x0603,
+  "arp-nd": 0x0608,
+};
+
 /** Writes one extended community as 8 bytes at `out[o]`. Throws EncodeError on invalid input. */
 export function encodeExtCommunityInto(c: ExtCommunity, out: Uint8Array, o: number): void {
   out.fill(0, o, o + 8);
+  if (c.kind === "route-target" || c.kind === "route-origin") {
+    const layout = parseAdminValue(c.value, out, o + 2);
+    if (layout < 0) throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid ${c.kind} "${c.value}"`);
+    out[o] = layout;
+    out[o + 1] = c.kind === "route-target" ? 0x02 : 0x03;
+    return;
+  }
+  if (c.kind === "raw") {
+    if (c.bytes.length !== 8) throw new EncodeError("ERR_ENCODE_EXTCOMM", "raw extended community must be 8 bytes");
+    out.set(c.bytes, o);
+    return;
+  }
+  put16(out, o, TYPE_SUB[c.kind]);
   switch (c.kind) {
-    case "route-target":
-    case "route-origin": {
-      const layout = parseAdminValue(c.value, out, o + 2);
-      if (layout < 0) throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid ${c.kind} "${c.value}"`);
-      out[o] = layout;
-      out[o + 1] = c.kind === "route-target" ? 0x02 : 0x03;
-      return;
-    }
     case "encapsulation":
-      out[o] = 0x03;
-      out[o + 1] = 0x0c;
-      out[o + 6] = c.tunnelType >>> 8;
-      out[o + 7] = c.tunnelType;
+      put16(out, o + 6, c.tunnelType);
       return;
     case "default-gateway":
-      out[o] = 0x03;
-      out[o + 1] = 0x0d;
       return;
     case "mac-mobility":
-      out[o] = 0x06;
       out[o + 2] = c.flags;
-      out[o + 4] = c.sequence >>> 24;
-      out[o + 5] = c.sequence >>> 16;
-      out[o + 6] = c.sequence >>> 8;
-      out[o + 7] = c.sequence;
+      put32(out, o + 4, c.sequence);
       return;
     case "esi-label":
-      out[o] = 0x06;
-      out[o + 1] = 0x01;
       out[o + 2] = c.flags;
-      out[o + 5] = c.label >>> 16;
-      out[o + 6] = c.label >>> 8;
-      out[o + 7] = c.label;
+      put24(out, o + 5, c.label);
       return;
     case "es-import-rt":
     case "router-mac":
-      out[o] = 0x06;
-      out[o + 1] = c.kind === "es-import-rt" ? 0x02 : 0x03;
       if (!parseMacInto(c.mac, out, o + 2)) throw new EncodeError("ERR_ENCODE_EXTCOMM", `invalid MAC "${c.mac}"`);
       return;
     case "arp-nd":
-      out[o] = 0x06;
-      out[o + 1] = 0x08;
       out[o + 2] = c.flags;
-      return;
-    case "raw":
-      if (c.bytes.length !== 8) throw new EncodeError("ERR_ENCODE_EXTCOMM", "raw extended community must be 8 bytes");
-      out.set(c.bytes, o);
       return;
   }
 }

@@ -13,6 +13,7 @@ import {
   MsgType,
   RouteRefreshSub,
 } from "./constants.js";
+import { protocolError } from "./decode-errors.js";
 import { BgpError, type ErrorAction } from "./errors.js";
 import { decodeNotification, encodeNotificationBody, type NotificationMessage } from "./notification.js";
 import { decodeOpen, encodeOpenBody, type OpenMessage } from "./open.js";
@@ -42,15 +43,8 @@ export const KEEPALIVE: KeepaliveMessage = { type: 4 };
 /** Minimum total length per message type, RFC 4271 §4 and RFC 2918 §3. */
 const MIN_LENGTH: Record<number, number> = { 1: 29, 2: 23, 3: 21, 4: 19, 5: 23 };
 
-function headerError(subcode: number, code: string, message: string, data: Uint8Array): BgpError {
-  return new BgpError({
-    code,
-    message,
-    action: "session-reset",
-    notifyCode: ErrCode.MESSAGE_HEADER,
-    notifySubcode: subcode,
-    data,
-  });
+function headerError(subcode: number, code: string, message: string, data?: Uint8Array): BgpError {
+  return protocolError("session-reset", ErrCode.MESSAGE_HEADER, subcode, code, message, { data });
 }
 
 /**
@@ -131,14 +125,14 @@ export function decodeMessage(b: Uint8Array, ctx: CodecContext = DEFAULT_CONTEXT
         const subtype = b[21]!;
         // RFC 7313 §5: BoRR/EoRR must be exactly 4 bytes of body.
         if ((subtype === 1 || subtype === 2) && length !== 23)
-          throw new BgpError({
-            code: "ERR_ROUTE_REFRESH_LENGTH",
-            message: `ROUTE-REFRESH subtype ${subtype} of length ${length}, expected 23`,
-            action: "session-reset",
-            notifyCode: ErrCode.ROUTE_REFRESH,
-            notifySubcode: RouteRefreshSub.INVALID_LENGTH,
-            data: b.slice(),
-          });
+          throw protocolError(
+            "session-reset",
+            ErrCode.ROUTE_REFRESH,
+            RouteRefreshSub.INVALID_LENGTH,
+            "ERR_ROUTE_REFRESH_LENGTH",
+            `ROUTE-REFRESH subtype ${subtype} of length ${length}, expected 23`,
+            { data: b.slice() },
+          );
         const m: RouteRefreshMessage = { type: 5, afi, safi: b[22]!, subtype };
         if (length > 23) m.rest = b.slice(23, length);
         return { ok: true, message: m, action: null, errors: [] };
@@ -149,13 +143,7 @@ export function decodeMessage(b: Uint8Array, ctx: CodecContext = DEFAULT_CONTEXT
     // A decoder bug must not take the daemon down: report it as an unspecific session error.
     return {
       ok: false,
-      error: new BgpError({
-        code: "ERR_DECODER_INTERNAL",
-        message: `internal decoder error: ${String(e)}`,
-        action: "session-reset",
-        notifyCode: ErrCode.MESSAGE_HEADER,
-        notifySubcode: 0,
-      }),
+      error: headerError(0, "ERR_DECODER_INTERNAL", `internal decoder error: ${String(e)}`),
     };
   }
 }

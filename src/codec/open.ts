@@ -9,7 +9,8 @@
 import { formatIpv4, parseIpv4Into } from "../net/addr.js";
 import { u16, u32, type Writer } from "./bytes.js";
 import { AS_TRANS, CapCode, ErrCode, OpenSub } from "./constants.js";
-import { BgpError, EncodeError } from "./errors.js";
+import { protocolError } from "./decode-errors.js";
+import { type BgpError, EncodeError } from "./errors.js";
 
 export interface AfiSafi {
   afi: number;
@@ -58,14 +59,7 @@ export interface OpenMessage {
 
 /** An OPEN Message Error (RFC 4271 §6.2): always a session reset. */
 export function openError(subcode: number, code: string, message: string, data?: Uint8Array): BgpError {
-  return new BgpError({
-    code,
-    message,
-    action: "session-reset",
-    notifyCode: ErrCode.OPEN_MESSAGE,
-    notifySubcode: subcode,
-    ...(data ? { data } : {}),
-  });
+  return protocolError("session-reset", ErrCode.OPEN_MESSAGE, subcode, code, message, { data });
 }
 
 function decodeCapabilities(b: Uint8Array, start: number, end: number): Capability[] {
@@ -258,27 +252,16 @@ export function encodeOpenBody(w: Writer, m: OpenMessage): void {
     const v = w.pos;
     if (prm.type === "unknown") w.bytes(prm.value);
     else for (const c of prm.capabilities) encodeCapability(w, c);
-    const plen = w.pos - v;
-    if (ext) w.setU16(plenAt, plen);
-    else {
-      if (plen > 255)
-        throw new EncodeError(
-          "ERR_ENCODE_OPEN",
-          `optional parameter of ${plen} bytes needs the RFC 9072 extended encoding`,
-        );
-      w.setU8(plenAt, plen);
-    }
+    setParamLength(w, plenAt, w.pos - v, ext, "optional parameter");
   }
-  const total = w.pos - start;
-  if (ext) w.setU16(lenAt + 2, total);
-  else {
-    if (total > 255)
-      throw new EncodeError(
-        "ERR_ENCODE_OPEN",
-        `optional parameters of ${total} bytes need the RFC 9072 extended encoding`,
-      );
-    w.setU8(lenAt, total);
-  }
+  setParamLength(w, ext ? lenAt + 2 : lenAt, w.pos - start, ext, "optional parameters field");
+}
+
+/** Fills a length field written as 0: 2 bytes with the RFC 9072 extended encoding, else 1 byte (RFC 4271 §4.2). */
+function setParamLength(w: Writer, at: number, len: number, ext: boolean, what: string): void {
+  if (ext) w.setU16(at, len);
+  else if (len <= 255) w.setU8(at, len);
+  else throw new EncodeError("ERR_ENCODE_OPEN", `${what} of ${len} bytes needs the RFC 9072 extended encoding`);
 }
 
 /** All capabilities of an OPEN, in order, across its optional parameters. */

@@ -12,7 +12,8 @@ import {
   type PathAttribute,
 } from "./attributes.js";
 import { u16, type Writer } from "./bytes.js";
-import { Afi, AttrType, ErrCode, Safi, UpdateSub } from "./constants.js";
+import { Afi, AttrType, Safi, UpdateSub } from "./constants.js";
+import { updateError } from "./decode-errors.js";
 import { BgpError, EncodeError, type ErrorAction, strongerAction } from "./errors.js";
 import { decodePrefixes, encodePrefix } from "./prefix.js";
 
@@ -33,13 +34,7 @@ export interface UpdateDecode {
 }
 
 function sessionReset(code: string, subcode: number, message: string): BgpError {
-  return new BgpError({
-    code,
-    message,
-    action: "session-reset",
-    notifyCode: ErrCode.UPDATE_MESSAGE,
-    notifySubcode: subcode,
-  });
+  return updateError("session-reset", subcode, code, message);
 }
 
 /**
@@ -97,15 +92,13 @@ export function decodeUpdateBody(b: Uint8Array, start: number, end: number, ctx:
     if (nlri.length > 0 && !findAttr(attributes, "next-hop")) missing.push(AttrType.NEXT_HOP);
     for (const type of missing) {
       errors.push(
-        new BgpError({
-          code: "ERR_ATTR_MISSING_WELL_KNOWN",
-          message: `missing well-known attribute ${type}`,
-          action: "treat-as-withdraw",
-          notifyCode: ErrCode.UPDATE_MESSAGE,
-          notifySubcode: UpdateSub.MISSING_WELL_KNOWN,
-          data: Uint8Array.of(type),
-          attrType: type,
-        }),
+        updateError(
+          "treat-as-withdraw",
+          UpdateSub.MISSING_WELL_KNOWN,
+          "ERR_ATTR_MISSING_WELL_KNOWN",
+          `missing well-known attribute ${type}`,
+          { data: Uint8Array.of(type), attrType: type },
+        ),
       );
       action = strongerAction(action, "treat-as-withdraw");
     }

@@ -133,42 +133,57 @@ function clampEnd(b: Uint8Array, end: number): number {
   return end > b.length ? b.length : end;
 }
 
-/** Outer Ethernet frame at `off`: up to two 802.1Q/802.1ad tags, then IPv4 or IPv6. */
-export function decodeEthernetInto(
+const TOO_MANY_TAGS = -1;
+const TRUNCATED_TAG = -2;
+
+/**
+ * Skips up to MAX_TAGS 802.1Q/802.1ad tags from the TPID/EtherType at `p`; returns the offset of
+ * the EtherType, TOO_MANY_TAGS or TRUNCATED_TAG.
+ */
+function skipTags(b: Uint8Array, p: number, end: number): number {
+  for (let tags = 0; isTag(u16(b, p)); p += 4) {
+    if (++tags > MAX_TAGS) return TOO_MANY_TAGS;
+    if (p + 6 > end) return TRUNCATED_TAG;
+  }
+  return p;
+}
+
+/** A decoder step: fills `out` from b[off, end) or says why the frame is skipped. */
+type Step = (out: LearnedFrame, b: Uint8Array, off: number, end: number, opts: DecodeOptions) => SkipReason | null;
+
+/** An exported *Into entry point over `step`: `end` is clamped to the buffer; a negative `off` is `negative`. */
+function entry(step: Step, negative: SkipReason) {
+  return (
+    out: LearnedFrame,
+    b: Uint8Array,
+    off = 0,
+    end = b.length,
+    opts: DecodeOptions = DEFAULT_OPTIONS,
+  ): SkipReason | null => (off < 0 ? negative : step(out, b, off, clampEnd(b, end), opts));
+}
+
+function ethernetInto(
   out: LearnedFrame,
   b: Uint8Array,
-  off = 0,
-  end = b.length,
-  opts: DecodeOptions = DEFAULT_OPTIONS,
+  off: number,
+  end: number,
+  opts: DecodeOptions,
 ): SkipReason | null {
-  end = clampEnd(b, end);
-  if (off < 0 || off + 14 > end) return "truncated-outer-ethernet";
-  let p = off + 12; // at the EtherType / TPID
-  let type = u16(b, p);
-  for (let tags = 0; isTag(type);) {
-    if (++tags > MAX_TAGS) return "outer-too-many-tags";
-    if (p + 6 > end) return "truncated-outer-vlan";
-    p += 4;
-    type = u16(b, p);
-  }
-  p += 2;
-  if (type === ETH_IPV4) return ipInto(out, b, p, end, opts, 4);
-  if (type === ETH_IPV6) return ipInto(out, b, p, end, opts, 6);
+  if (off + 14 > end) return "truncated-outer-ethernet";
+  const p = skipTags(b, off + 12, end);
+  if (p === TOO_MANY_TAGS) return "outer-too-many-tags";
+  if (p === TRUNCATED_TAG) return "truncated-outer-vlan";
+  const type = u16(b, p);
+  if (type === ETH_IPV4) return ipInto(out, b, p + 2, end, opts, 4);
+  if (type === ETH_IPV6) return ipInto(out, b, p + 2, end, opts, 6);
   return "outer-not-ip";
 }
 
+/** Outer Ethernet frame at `off`: up to two 802.1Q/802.1ad tags, then IPv4 or IPv6. */
+export const decodeEthernetInto = entry(ethernetInto, "truncated-outer-ethernet");
+
 /** Outer IPv4 or IPv6 packet at `off` (the version nibble decides). */
-export function decodeIpInto(
-  out: LearnedFrame,
-  b: Uint8Array,
-  off = 0,
-  end = b.length,
-  opts: DecodeOptions = DEFAULT_OPTIONS,
-): SkipReason | null {
-  end = clampEnd(b, end);
-  if (off < 0) return "truncated-outer-ip";
-  return ipInto(out, b, off, end, opts, 0);
-}
+export const decodeIpInto = entry((out, b, off, end, opts) => ipInto(out, b, off, end, opts, 0), "truncated-outer-ip");
 
 function ipInto(
   out: LearnedFrame,
@@ -259,39 +274,23 @@ function vxlanInto(out: LearnedFrame, b: Uint8Array, off: number, end: number, o
  * The inner Ethernet frame at `off`, without VXLAN context: fills vlan, innerSrcMac, kind, mac
  * and ip (vtep and vni are left as they are).
  */
-export function decodeInnerInto(
-  out: LearnedFrame,
-  b: Uint8Array,
-  off: number,
-  end: number,
-  opts: DecodeOptions = DEFAULT_OPTIONS,
-): SkipReason | null {
-  end = clampEnd(b, end);
-  if (off < 0) return "truncated-inner-ethernet";
-  return innerInto(out, b, off, end, opts);
-}
+export const decodeInnerInto = entry(innerInto, "truncated-inner-ethernet");
 
 function innerInto(out: LearnedFrame, b: Uint8Array, off: number, end: number, opts: DecodeOptions): SkipReason | null {
   if (off + 14 > end) return "truncated-inner-ethernet";
   const src = off + 6;
   if (!unicastMac(b, src)) return "inner-source-not-unicast";
-  let p = off + 12;
-  let type = u16(b, p);
-  let vlan = -1;
-  for (let tags = 0; isTag(type);) {
-    if (++tags > MAX_TAGS) return "inner-too-many-tags";
-    if (p + 6 > end) return "truncated-inner-vlan";
-    if (vlan < 0) vlan = u16(b, p + 2) & 0x0fff;
-    p += 4;
-    type = u16(b, p);
-  }
-  p += 2;
+  const et = skipTags(b, off + 12, end);
+  if (et === TOO_MANY_TAGS) return "inner-too-many-tags";
+  if (et === TRUNCATED_TAG) return "truncated-inner-vlan";
+  const type = u16(b, et);
+  const p = et + 2;
   let r: SkipReason | null;
   if (type === ETH_ARP) r = arpInto(out, b, p, end);
   else if (type === ETH_IPV6) r = ipv6Into(out, b, p, end, src, opts);
   else r = other(out, b, src, opts);
   if (r !== null) return r;
-  out.vlan = vlan < 0 ? null : vlan;
+  out.vlan = et === off + 12 ? null : u16(b, off + 14) & 0x0fff; // the first tag's VLAN ID
   // The binding's MAC is usually the frame's source (ARP sender hardware address at p + 8): one string.
   const same = out.mac !== null && (out.kind === "other" || (type === ETH_ARP && sameBytes(b, src, p + 8, 6)));
   out.innerSrcMac = same ? out.mac! : formatMac(b, src);
@@ -451,20 +450,17 @@ function icmpv6ChecksumOk(b: Uint8Array, ip: number, icmp: number, icmpEnd: numb
 
 // ---- allocating variants --------------------------------------------------------------------
 
-export function decodeEthernet(
-  b: Uint8Array,
-  off = 0,
-  end = b.length,
-  opts: DecodeOptions = DEFAULT_OPTIONS,
-): PacketResult {
-  const out = newLearnedFrame();
-  return wrap(out, decodeEthernetInto(out, b, off, end, opts));
+/** The allocating variant of an *Into entry point. */
+function allocating(into: ReturnType<typeof entry>) {
+  return (b: Uint8Array, off = 0, end = b.length, opts: DecodeOptions = DEFAULT_OPTIONS): PacketResult => {
+    const out = newLearnedFrame();
+    return wrap(out, into(out, b, off, end, opts));
+  };
 }
 
-export function decodeIp(b: Uint8Array, off = 0, end = b.length, opts: DecodeOptions = DEFAULT_OPTIONS): PacketResult {
-  const out = newLearnedFrame();
-  return wrap(out, decodeIpInto(out, b, off, end, opts));
-}
+export const decodeEthernet = allocating(decodeEthernetInto);
+export const decodeIp = allocating(decodeIpInto);
+export const decodeInner = allocating(decodeInnerInto);
 
 export function decodeVxlan(
   b: Uint8Array,
@@ -475,14 +471,4 @@ export function decodeVxlan(
 ): PacketResult {
   const out = newLearnedFrame();
   return wrap(out, decodeVxlanInto(out, b, off, end, vtep, opts));
-}
-
-export function decodeInner(
-  b: Uint8Array,
-  off = 0,
-  end = b.length,
-  opts: DecodeOptions = DEFAULT_OPTIONS,
-): PacketResult {
-  const out = newLearnedFrame();
-  return wrap(out, decodeInnerInto(out, b, off, end, opts));
 }
