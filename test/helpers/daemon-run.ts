@@ -3,9 +3,34 @@ import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import type { BgpMessage, EvpnRoute, UpdateMessage } from "../../src/codec/index.js";
-import type { ScriptedPeer } from "./scripted-peer.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ScriptedPeer } from "./scripted-peer.js";
 
 const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
+/** The daemon listens here; the scripted peer connects from PEER. */
+export const SPEAKER = "127.0.0.1";
+export const PEER = "127.0.0.2";
+
+/** `evpn-proxy run` on loopback: service vni10 with `vteps`, the first with `macs` configured. */
+export function daemonYaml(port: number, vteps: string[], macs: string[], extra = ""): string {
+  const first = macs.length ? `\n        macs: [${macs.map((m) => `"${m}"`).join(", ")}]` : "";
+  return `router-id: 192.0.2.4
+local-as: 65000
+listen:
+  address: ${SPEAKER}
+  port: ${port}
+neighbors:
+  - address: ${PEER}
+    peer-as: 65000
+    passive: true
+services:
+  - name: vni10
+    evi: 10
+    vni: 10
+    static-vteps:
+${vteps.map((v, i) => `      - address: ${v}${i === 0 ? first : ""}`).join("\n")}
+${extra}`;
+}
 
 export async function freePort(address: string): Promise<number> {
   const s = net.createServer();
@@ -51,4 +76,14 @@ export async function collect(p: ScriptedPeer, quietMs = 500): Promise<BgpMessag
     if (m === null) return got;
     got.push(m);
   }
+}
+
+/** Connects to the daemon at `port` (retrying while it starts) and completes the OPEN exchange. */
+export async function openSession(port: number, out: string[]): Promise<ScriptedPeer> {
+  let p: ScriptedPeer | undefined;
+  for (let i = 0; i < 100 && !p; i++)
+    p = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => sleep(50).then(() => undefined));
+  if (!p) throw new Error(`daemon never listened:\n${out.join("")}`);
+  await p.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 });
+  return p;
 }

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
+import { vni10Yaml } from "../helpers/config-yaml.js";
 
 const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
 const FIXTURE = new URL("../../../test/fixtures/pcap/vxlan-arp-nd.pcap", import.meta.url).pathname;
@@ -26,22 +27,7 @@ function file(name: string, text: string | Uint8Array): string {
   return p;
 }
 
-function config(staticVteps: string): string {
-  return `router-id: 192.0.2.4
-local-as: 65000
-neighbors:
-  - address: 192.0.2.10
-    peer-as: 65000
-services:
-  - name: vni10
-    evi: 10
-    vni: 10
-    static-vteps:
-${staticVteps}
-learning:
-  vxlan-listen: 192.0.2.4
-`;
-}
+const config = (staticVteps: string): string => vni10Yaml(staticVteps);
 
 const CONFIG = file("ok.yaml", config("      - address: 192.0.2.1"));
 

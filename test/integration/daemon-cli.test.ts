@@ -11,32 +11,14 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import type { BgpMessage } from "../../src/codec/index.js";
-import { collect, freePort, routesOf, start } from "../helpers/daemon-run.js";
+import { collect, daemonYaml, freePort, openSession, PEER, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
 import { h } from "../helpers/hex.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
 const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
-const SPEAKER = "127.0.0.1";
-const PEER = "127.0.0.2";
-
 /** The first static VTEP gets two configured MACs unless `macs` is false. */
 function config(port: number, vteps: string[], extra = "", macs = true): string {
-  return `router-id: 192.0.2.4
-local-as: 65000
-listen:
-  address: ${SPEAKER}
-  port: ${port}
-neighbors:
-  - address: ${PEER}
-    peer-as: 65000
-    passive: true
-services:
-  - name: vni10
-    evi: 10
-    vni: 10
-    static-vteps:
-${vteps.map((v, i) => `      - address: ${v}${i === 0 && macs ? '\n        macs: ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3"]' : ""}`).join("\n")}
-${extra}`;
+  return daemonYaml(port, vteps, macs ? ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3"] : [], extra);
 }
 
 describe("evpn-proxy run", () => {
@@ -222,11 +204,7 @@ describe("evpn-proxy run with data-plane learning (VXLAN UDP listener)", () => {
     const d = start(file);
     const tx = dgram.createSocket("udp4");
     try {
-      let p: ScriptedPeer | undefined;
-      for (let i = 0; i < 100 && !p; i++)
-        p = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => sleep(50).then(() => undefined));
-      assert.ok(p, `daemon never listened:\n${d.out.join("")}`);
-      await p.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 });
+      const p = await openSession(port, d.out);
       await collect(p); // the IMET route and End-of-RIB
       await new Promise<void>((r) => tx.bind({ address: "127.0.0.3", port: 0 }, () => r()));
       // VXLAN (I flag, VNI 10) | Ethernet broadcast from 02:00:00:00:01:05 | ARP reply 198.51.100.5 is-at 02:00:00:00:01:05

@@ -9,38 +9,19 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BgpMessage, EvpnRoute } from "../../src/codec/index.js";
-import { collect, freePort, routesOf, start } from "../helpers/daemon-run.js";
+import { collect, daemonYaml, freePort, openSession, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
-const SPEAKER = "127.0.0.1";
-const PEER = "127.0.0.2";
 const VTEPS = ["127.0.0.3", "127.0.0.4"];
 const PER_VTEP = 5000;
-
-function config(port: number, vteps: string[], staticMacs: string[]): string {
-  const macs = staticMacs.length ? `\n        macs: [${staticMacs.map((m) => `"${m}"`).join(", ")}]` : "";
-  return `router-id: 192.0.2.4
-local-as: 65000
-listen:
-  address: ${SPEAKER}
-  port: ${port}
-neighbors:
-  - address: ${PEER}
-    peer-as: 65000
-    passive: true
-services:
-  - name: vni10
-    evi: 10
-    vni: 10
-    static-vteps:
-${vteps.map((v, i) => `      - address: ${v}${i === 0 ? macs : ""}`).join("\n")}
-learning:
+const LEARNING = `learning:
   vxlan-listen: ${SPEAKER}
   include-ip: false
   max-learn-rate: 1000000
   max-macs-per-vtep: 100000
 `;
-}
+
+const config = (port: number, vteps: string[], macs: string[]) => daemonYaml(port, vteps, macs, LEARNING);
 
 /** VXLAN (VNI 10) | broadcast ARP request from MAC 02:00:00:<v>:<i> (a gratuitous one is fine too). */
 function arp(v: number, i: number): Buffer {
@@ -88,11 +69,7 @@ test("SIGHUP keeps 10,000 learned MACs: one static MAC added is 1 announcement, 
   const d = start(file);
   const senders = VTEPS.map(() => dgram.createSocket("udp4"));
   try {
-    let p: ScriptedPeer | undefined;
-    for (let i = 0; i < 100 && !p; i++)
-      p = await ScriptedPeer.connect(SPEAKER, port, PEER).catch(() => sleep(50).then(() => undefined));
-    assert.ok(p, `daemon never listened:\n${d.out.join("")}`);
-    await p.handshake({ asn: 65000, id: "192.0.2.254", hold: 90 });
+    const p = await openSession(port, d.out);
     await collect(p); // two IMET routes and End-of-RIB
     await Promise.all(senders.map((s, v) => new Promise<void>((r) => s.bind({ address: VTEPS[v], port: 0 }, r))));
     for (let i = 0; i < PER_VTEP; i++) {

@@ -106,7 +106,7 @@ test(
         );
       };
 
-      await step("0. proxy with learning (max-moves 5, window 60 s): Established, H1/H2 learned at s1/s2", async () => {
+      const startLearningProxy = async (): Promise<void> => {
         proxy = startProxy(lab, writeProxyConfig(lab, learningConfigYaml({ learning: MOBILITY })), "debug");
         await wait(
           "RR: session with the proxy Established",
@@ -115,6 +115,10 @@ test(
         await wait("proxy log: learning from VXLAN datagrams", async () =>
           /learning from VXLAN datagrams/.test(proxy!.log()),
         );
+      };
+
+      await step("0. proxy with learning (max-moves 5, window 60 s): Established, H1/H2 learned at s1/s2", async () => {
+        await startLearningProxy();
         await Promise.all([pingFrom(H1, E1.ip), pingFrom(H2, E2.ip)]);
         await wait(`${H1.mac} remote at ${S1} on both FRR VTEPs`, () => macAt(H1.mac, S1));
         await wait(`${H2.mac} remote at ${S2} on both FRR VTEPs`, () => macAt(H2.mac, S2));
@@ -214,14 +218,7 @@ test(
         "3d. a fresh proxy: 3c's duplicates stay frozen across reloads, which keep learned state",
         async () => {
           await proxy!.stop();
-          proxy = startProxy(lab, writeProxyConfig(lab, learningConfigYaml({ learning: MOBILITY })), "debug");
-          await wait(
-            "RR: session with the proxy Established",
-            async () => (await seed.rr.peerState(PROXY_IP)) === "Established",
-          );
-          await wait("proxy log: learning from VXLAN datagrams", async () =>
-            /learning from VXLAN datagrams/.test(proxy!.log()),
-          );
+          await startLearningProxy();
         },
       );
 

@@ -15,6 +15,7 @@ import { Controller, type RouteSink } from "../../src/evpn/controller.js";
 import type { EvpnEvent, EvpnEvents, LearnedRouteEvent } from "../../src/evpn/events.js";
 import { bestRemoteMac, type RibView } from "../../src/evpn/fabric.js";
 import type { LearnedFrame } from "../../src/wire/packet.js";
+import { vni10Yaml } from "../helpers/config-yaml.js";
 
 const A = "192.0.2.1"; // static VTEP
 const B = "192.0.2.2"; // static VTEP
@@ -25,24 +26,8 @@ const S = 1000;
 const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
 
 function yaml(extra = "", macsOfA = `["${STATIC}"]`): string {
-  return `router-id: 192.0.2.4
-local-as: 65000
-neighbors:
-  - address: 192.0.2.254
-    peer-as: 65000
-services:
-  - name: vni10
-    evi: 10
-    vni: 10
-    static-vteps:
-      - address: ${A}
-        macs: ${macsOfA}
-      - address: ${B}
-learning:
-  vxlan-listen: 192.0.2.4
-  max-moves: 2
-  mac-ageing-seconds: 60
-${extra}`;
+  const vteps = `      - address: ${A}\n        macs: ${macsOfA}\n      - address: ${B}`;
+  return vni10Yaml(vteps, `  max-moves: 2\n  mac-ageing-seconds: 60\n${extra}`);
 }
 
 function config(text: string): ProxyConfig {

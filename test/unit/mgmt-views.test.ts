@@ -10,6 +10,7 @@ import { Learner } from "../../src/dataplane/learning/learner.js";
 import { Controller, type RouteSink } from "../../src/evpn/controller.js";
 import { NO_EVENTS } from "../../src/evpn/events.js";
 import { views } from "../../src/mgmt/views.js";
+import { vni10Yaml } from "../helpers/config-yaml.js";
 
 const A = "192.0.2.1";
 const B = "192.0.2.2";
@@ -19,22 +20,7 @@ const M1 = "02:00:00:00:01:01";
 const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
 
 const loaded = parseConfig(
-  `router-id: 192.0.2.4
-local-as: 65000
-neighbors:
-  - address: 192.0.2.254
-    peer-as: 65000
-services:
-  - name: vni10
-    evi: 10
-    vni: 10
-    static-vteps:
-      - address: ${A}
-        macs: ["${STATIC}"]
-      - address: ${B}
-learning:
-  vxlan-listen: 192.0.2.4
-`,
+  vni10Yaml(`      - address: ${A}\n        macs: ["${STATIC}"]\n      - address: ${B}`),
   "views.yaml",
 );
 
