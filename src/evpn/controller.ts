@@ -153,6 +153,7 @@ export class Controller {
   frame(f: LearnedFrame, now: number): boolean {
     const engine = this.engine;
     if (!engine) return false;
+    engine.macEvents = this.events.tracing;
     const actions = engine.frame(f, now);
     if (actions.length === 0) return false;
     this.apply(actions);
@@ -161,7 +162,10 @@ export class Controller {
 
   /** Ageing and duplicate release, due at `nextDeadline()`. */
   tick(now: number): void {
-    if (this.engine) this.apply(this.engine.tick(now));
+    const engine = this.engine;
+    if (!engine) return;
+    engine.macEvents = this.events.tracing;
+    this.apply(engine.tick(now));
   }
 
   nextDeadline(): number | undefined {
@@ -251,6 +255,10 @@ export class Controller {
           ev.emit({ type: "vtep-discovered", service: a.service, vni: a.vni, vtep: a.vtep });
           break;
         case "event":
+          if (a.event === "learned" || a.event === "moved" || a.event === "aged") {
+            ev.trace({ type: "mac", event: a.event, vni: a.vni, vtep: a.vtep!, mac: a.mac! });
+            break;
+          }
           ev.emit({
             type: "learning",
             event: a.event,

@@ -32,11 +32,22 @@ export interface LearnedRouteEvent {
   ip: string | null;
 }
 
+/** A MAC learned, moved to another VTEP (RFC 7432 §15.1) or aged out (published only while traced). */
+export interface MacEvent {
+  type: "mac";
+  event: "learned" | "moved" | "aged";
+  vni: number;
+  vtep: string;
+  mac: string;
+}
+
+export type TraceEvent = LearnedRouteEvent | MacEvent;
+
 export interface EvpnEvents {
   emit(e: EvpnEvent): void;
-  /** Per-route events cost an object each: the controller asks before building one. */
+  /** Per-route and per-MAC events cost an object each: the controller asks before building one. */
   readonly tracing: boolean;
-  trace(e: LearnedRouteEvent): void;
+  trace(e: TraceEvent): void;
 }
 
 /** Drops every event (tests that do not read them). */

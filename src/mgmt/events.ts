@@ -5,7 +5,7 @@
 
 import diagnostics_channel from "node:diagnostics_channel";
 import type { SpeakerEvent } from "../bgp/events.js";
-import type { EvpnEvent, EvpnEvents, LearnedRouteEvent } from "../evpn/events.js";
+import type { EvpnEvent, EvpnEvents, TraceEvent } from "../evpn/events.js";
 
 export type DaemonEvent =
   | { type: "started"; routerId: string; localAs: number; neighbors: number; services: number; routes: number }
@@ -29,7 +29,7 @@ export type DaemonEvent =
 export interface EventTopics {
   bgp: SpeakerEvent;
   evpn: EvpnEvent;
-  trace: LearnedRouteEvent;
+  trace: TraceEvent;
   daemon: DaemonEvent;
 }
 

@@ -93,9 +93,10 @@ export function logEvents(bus: EventBus, log: Logger): () => void {
   ];
   if (log.isLevelEnabled("debug"))
     off.push(
-      bus.subscribe("trace", (e) =>
-        log.debug({ action: e.action, vni: e.vni, vtep: e.vtep, mac: e.mac, ip: e.ip }, `learning: ${e.action}`),
-      ),
+      bus.subscribe("trace", (e) => {
+        if (e.type === "learned-route")
+          log.debug({ action: e.action, vni: e.vni, vtep: e.vtep, mac: e.mac, ip: e.ip }, `learning: ${e.action}`);
+      }),
     );
   return () => off.forEach((f) => f());
 }

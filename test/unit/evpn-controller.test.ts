@@ -12,7 +12,7 @@ import { parseConfig } from "../../src/config/load.js";
 import type { ProxyConfig } from "../../src/config/model.js";
 import { Learner } from "../../src/dataplane/learning/learner.js";
 import { Controller, type RouteSink } from "../../src/evpn/controller.js";
-import type { EvpnEvent, EvpnEvents, LearnedRouteEvent } from "../../src/evpn/events.js";
+import type { EvpnEvent, EvpnEvents, TraceEvent } from "../../src/evpn/events.js";
 import { bestRemoteMac, type RibView } from "../../src/evpn/fabric.js";
 import type { LearnedFrame } from "../../src/wire/packet.js";
 import { vni10Yaml } from "../helpers/config-yaml.js";
@@ -107,7 +107,7 @@ function setup(text = yaml()) {
   const sink = new FakeSink();
   const rib = new FakeRib();
   const events: EvpnEvent[] = [];
-  const traces: LearnedRouteEvent[] = [];
+  const traces: TraceEvent[] = [];
   const ev: EvpnEvents = { emit: (e) => events.push(e), tracing: true, trace: (e) => traces.push(e) };
   const ctl = new Controller(config(text), {
     sink,
@@ -156,10 +156,8 @@ describe("EVPN controller", () => {
     // Learning: the MAC and its IP at A (a plain first announcement, no MAC mobility).
     assert.equal(ctl.frame(arp(A, M1, "198.51.100.1"), now), true);
     assert.deepEqual(sink.take(), [`+mac ${A}:10 ${M1} (learned)`, `+mac ${A}:10 ${M1}/198.51.100.1 (learned)`]);
-    assert.deepEqual(
-      traces.splice(0).map((t) => `${t.action} ${t.vtep}`),
-      [`announce ${A}`, `announce ${A}`],
-    );
+    const traced = () => traces.splice(0).map((t) => `${t.type === "mac" ? t.event : t.action} ${t.vtep}`);
+    assert.deepEqual(traced(), [`learned ${A}`, `announce ${A}`, `announce ${A}`]);
 
     // A move to B: announced there with sequence 1 (RFC 7432 §15.1), then withdrawn at A.
     now += S;
@@ -170,6 +168,7 @@ describe("EVPN controller", () => {
       `-mac ${A}:10 ${M1}/198.51.100.1 (learned)`,
       `-mac ${A}:10 ${M1} (learned)`,
     ]);
+    assert.deepEqual(traced(), [`moved ${B}`, `announce ${B}`, `announce ${B}`, `withdraw ${A}`, `withdraw ${A}`]);
 
     // max-moves 2: the third move within the window marks it duplicate and is not announced.
     now += S;
@@ -197,6 +196,12 @@ describe("EVPN controller", () => {
     ctl.tick(now);
     assert.deepEqual(sink.take().sort(), [`-mac ${A}:10 ${M1} (learned)`, `-mac ${A}:10 ${M1}/198.51.100.1 (learned)`]);
     assert.equal(ctl.learner!.table().length, 0);
+    assert.deepEqual(
+      traced()
+        .filter((t) => !t.startsWith("announce") && !t.startsWith("withdraw"))
+        .slice(-1),
+      [`aged ${A}`],
+    );
 
     // The EVPN VTEP goes: nothing of ours changes (it was not a static VTEP).
     ctl.ribChanged([rib.remove("imet|E")]);

@@ -44,6 +44,8 @@ export class Learner {
   private readonly stats = newCounters();
   private readonly mob = new Mobility(this.t, this.stats);
   private readonly lim = new Limits(this.t, this.stats);
+  /** Also report each MAC learned, moved or aged as an event (off: no object per MAC for it). */
+  macEvents = false;
 
   constructor(
     cfg: LearnConfig,
@@ -165,6 +167,7 @@ export class Learner {
         continue;
       }
       if (t.mAnn[m] === 1) t.withdrawAll(m, out);
+      if (this.macEvents) out.push(this.macEvent("aged", m));
       this.remove(m, true);
       this.stats.aged++;
     }
@@ -362,6 +365,7 @@ export class Learner {
       t.touch(m, now, true);
     }
     if (move) this.stats.moves++;
+    if (this.macEvents && (move || at === undefined)) out.push(this.macEvent(move ? "moved" : "learned", m));
     t.mAnn[m] = 1;
     out.push(t.announcement(m, null));
     if (t.mIp[m] !== NIL) for (const i of t.ipsOf(m)) out.push(t.announcement(m, i));
@@ -393,6 +397,10 @@ export class Learner {
   }
 
   /** Frees entry `m` (its routes already withdrawn); `detach`: see Mobility.forget. */
+  private macEvent(event: "learned" | "moved" | "aged", m: number): LearnAction {
+    return { type: "event", event, vni: this.t.svcOf(m).vni, vtep: this.t.vtepOf(m), mac: this.t.mMac[m]! };
+  }
+
   private remove(m: number, detach: boolean): void {
     const t = this.t;
     this.lim.count(t.vtepOf(m), t.svcOf(m).vni, -1);

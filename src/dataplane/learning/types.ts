@@ -57,7 +57,11 @@ export type LearnEventKind =
   | "limit-rate"
   | "limit-ips"
   | "unknown-vtep"
-  | "sticky-blocked";
+  | "sticky-blocked"
+  // A MAC's life, reported only while Learner.macEvents is set (one event per MAC, not per route):
+  | "learned" // a new MAC at a VTEP
+  | "moved" // seen at another VTEP: announced there with a higher sequence (RFC 7432 §15.1)
+  | "aged"; // not seen for mac-ageing-seconds: withdrawn
 
 export type LearnAction =
   /** Announce (or replace) a type 2 route; `seq` 0 and not sticky: the MAC mobility community may be left out. */
