@@ -55,9 +55,11 @@ export class EventBus {
   subscribe<T extends Topic>(topic: T, l: Listener<T>): () => void {
     const list = this.listeners[topic];
     list.push(l);
+    this.view.tracing = this.listeners.trace.length > 0;
     return () => {
       const i = list.indexOf(l);
       if (i >= 0) list.splice(i, 1);
+      this.view.tracing = this.listeners.trace.length > 0;
     };
   }
 
@@ -65,16 +67,17 @@ export class EventBus {
     return this.listeners[topic].length > 0 || this.channels[topic].hasSubscribers;
   }
 
-  /** The controller's view of the bus. */
+  /**
+   * The controller's view of the bus. `tracing` is a plain field, read per datagram: trace
+   * events (one per learned route or MAC) are built only while the bus has a trace subscriber.
+   */
+  private readonly view: { -readonly [K in keyof EvpnEvents]: EvpnEvents[K] } = {
+    emit: (e) => this.publish("evpn", e),
+    tracing: false,
+    trace: (e) => this.publish("trace", e),
+  };
+
   evpnEvents(): EvpnEvents {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const bus = this;
-    return {
-      emit: (e) => bus.publish("evpn", e),
-      get tracing() {
-        return bus.hasSubscribers("trace");
-      },
-      trace: (e) => bus.publish("trace", e),
-    };
+    return this.view;
   }
 }
