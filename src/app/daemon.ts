@@ -154,7 +154,7 @@ export class Daemon {
       }
       for (const n of d.neighbors.added)
         this.events.publish("daemon", { type: "neighbor-changed", peer: n.address, change: "added" });
-      this.controller.reconfigure(next, Date.now());
+      this.controller.reconfigure(next, Date.now(), d);
     }
     if (d.learningSources) await this.startSources();
     this.afterInput();

@@ -21,8 +21,3 @@ export function daemonLogger(level = "info"): Logger {
     pinoPretty({ colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname", sync: true }),
   );
 }
-
-/** A logger that drops everything (tests, benchmarks). */
-export function silentLogger(): Logger {
-  return pino({ level: "silent" });
-}

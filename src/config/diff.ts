@@ -52,14 +52,3 @@ export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
     learningSources: !isDeepStrictEqual(source(prev), source(next)),
   };
 }
-
-/** Whether anything changed at all. */
-export function isEmptyDiff(d: ConfigDiff): boolean {
-  const n = d.neighbors;
-  const s = d.services;
-  return (
-    !d.global &&
-    !d.learning &&
-    n.added.length + n.removed.length + n.changed.length + s.added.length + s.removed.length + s.changed.length === 0
-  );
-}

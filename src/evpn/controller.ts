@@ -10,6 +10,7 @@ import type { OwnedRoutes } from "../bgp/io/speaker.js";
 import type { RibChange } from "../bgp/rib.js";
 import { evpnRouteKey, sameEvpnRoute } from "../bgp/route-key.js";
 import type { EvpnRoute } from "../codec/index.js";
+import { type ConfigDiff, diffConfig } from "../config/diff.js";
 import type { ProxyConfig, ServiceSettings } from "../config/model.js";
 import type { FabricView, LearnAction, LearnConfig, Learner } from "../dataplane/learning/learner.js";
 import type { LearnedFrame } from "../wire/packet.js";
@@ -49,12 +50,17 @@ function learnConfig(c: ProxyConfig): LearnConfig {
   return { ...c.learning, services: c.services };
 }
 
-/** Services whose learned routes need new attributes (route targets) after a reload. */
-function retargeted(prev: readonly ServiceSettings[], next: readonly ServiceSettings[]): Set<string> {
+/** Changed services whose learned routes need new attributes (route targets) after a reload. */
+function retargeted(
+  prev: readonly ServiceSettings[],
+  next: readonly ServiceSettings[],
+  changed: string[],
+): Set<string> {
   const out = new Set<string>();
-  for (const s of next) {
-    const p = prev.find((x) => x.name === s.name);
-    if (p && String(p.routeTargets) !== String(s.routeTargets)) out.add(s.name);
+  for (const name of changed) {
+    const p = prev.find((x) => x.name === name);
+    const s = next.find((x) => x.name === name);
+    if (p && s && String(p.routeTargets) !== String(s.routeTargets)) out.add(name);
   }
   return out;
 }
@@ -175,17 +181,21 @@ export class Controller {
   /**
    * Applies a new configuration as a difference: planned routes are diffed; learned bindings of
    * services and VTEPs that still exist stay (and are not re-sent); those of removed ones are
-   * withdrawn; learned routes of a service whose route targets changed are re-announced.
+   * withdrawn; learned routes of a service whose route targets changed are re-announced. The
+   * learning engine, which walks its bindings, is reconfigured only when learning settings or
+   * services changed.
    */
-  reconfigure(next: ProxyConfig, now: number): void {
+  reconfigure(next: ProxyConfig, now: number, diff: ConfigDiff = diffConfig(this.config, next)): void {
     const prev = this.config;
     this.config = next;
     this.fabric.invalidate();
-    const changed = retargeted(prev.services, next.services);
+    const s = diff.services;
+    const changed = retargeted(prev.services, next.services, s.changed);
     this.learnedAttrs.update(next.services, changed);
     const engine = this.engine;
     if (engine && learningEnabled(next)) {
-      this.apply(engine.reconfigure(learnConfig(next), now));
+      if (diff.learning || s.added.length + s.removed.length + s.changed.length > 0)
+        this.apply(engine.reconfigure(learnConfig(next), now));
       if (changed.size > 0)
         forEachLearned(engine, (a) => {
           if (!changed.has(a.service)) return;
@@ -220,7 +230,7 @@ export class Controller {
     return [...this.suppressedNow];
   }
 
-  /** EVPN VTEPs seen in the fabric with the route targets they import into. */
+  /** EVPN VTEPs seen in the fabric with the route targets they announce. */
   evpnVteps(): { vtep: string; routeTargets: readonly string[] }[] {
     return this.tracker.all();
   }

@@ -63,10 +63,6 @@ export class EventBus {
     };
   }
 
-  hasSubscribers(topic: Topic): boolean {
-    return this.listeners[topic].length > 0 || this.channels[topic].hasSubscribers;
-  }
-
   /**
    * The controller's view of the bus. `tracing` is a plain field, read per datagram: trace
    * events (one per learned route or MAC) are built only while the bus has a trace subscriber.

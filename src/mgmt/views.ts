@@ -146,9 +146,14 @@ export function views(s: DaemonState): Views {
       if (!v) out.set(`${kind}|${address}`, (v = { address, kind, services: [] }));
       if (!v.services.includes(service)) v.services.push(service);
     };
-    for (const svc of services()) {
+    for (const svc of services())
       for (const v of svc.staticVteps) add(v.address, v.source === "configured" ? "static" : "discovered", svc.name);
-      for (const v of svc.evpnVteps) add(v, "evpn", svc.name);
+    // Every EVPN VTEP seen, also one whose route targets match no service.
+    const config = s.config();
+    for (const e of s.controller().evpnVteps()) {
+      if (!out.has(`evpn|${e.vtep}`)) out.set(`evpn|${e.vtep}`, { address: e.vtep, kind: "evpn", services: [] });
+      for (const svc of config.services)
+        if (svc.routeTargets.some((rt) => e.routeTargets.includes(rt))) add(e.vtep, "evpn", svc.name);
     }
     return [...out.values()].sort((a, b) => byAddress(a.address, b.address) || byAddress(a.kind, b.kind));
   };

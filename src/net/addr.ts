@@ -147,13 +147,6 @@ export function parseIpv6Into(s: string, out: Uint8Array, o: number): boolean {
   return true;
 }
 
-/** 4 for IPv4 text, 16 for IPv6 text, 0 for neither. */
-export function ipLength(s: string): 0 | 4 | 16 {
-  const tmp = new Uint8Array(16);
-  if (s.includes(":")) return parseIpv6Into(s, tmp, 0) ? 16 : 0;
-  return parseIpv4Into(s, tmp, 0) ? 4 : 0;
-}
-
 /** Parses "aa:bb:cc:dd:ee:ff" (also "-" separated, any case) into `out` at `o`. */
 export function parseMacInto(s: string, out: Uint8Array, o: number): boolean {
   if (s.length !== 17) return false;

@@ -47,7 +47,7 @@ export const RULES: Rule[] = [
   },
   {
     folder: "src/evpn",
-    imports: ["src/bgp/", "src/codec/", "src/net/", "src/wire/", ERRORS],
+    imports: ["src/bgp/", "src/codec/", "src/net/", "src/wire/", "src/config/diff.ts", ERRORS],
     typeImports: ["src/bgp/io/", "src/dataplane/learning/", MODEL],
     packages: PURE_PKGS,
     pure: true,
