@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { ProxyConfig } from "./model.js";
+import { checkReplication, normalizeReplication } from "./replication.js";
 import {
   BGP_PORT,
   type ConfigFile,
@@ -124,7 +125,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) return { ok: false, errors: issuesToErrors(parsed.error.issues, data, where) };
   const config = normalize(parsed.data);
-  const problems = crossCheck(config);
+  const problems = [...crossCheck(config), ...checkReplication(config, parsed.data)];
   if (problems.length > 0)
     return { ok: false, errors: problems.map((p) => ({ ...where(p.path), message: p.message })) };
   return { ok: true, config };
@@ -278,6 +279,7 @@ function normalize(c: ConfigFile): ProxyConfig {
               if (!r.ok) throw new InvariantError("ERR_CONFIG_INVARIANT", `unvalidated route target ${rt}`);
               return r.value;
             }),
+      ...normalizeReplication(s),
       staticVteps: s["static-vteps"].map((v) => ({
         address: canonical(v.address),
         macs: v.macs.map((m) => {

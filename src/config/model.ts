@@ -30,6 +30,40 @@ export interface StaticVtepSettings {
   macs: StaticMac[];
 }
 
+/** An RFC 9161 static proxy-ARP/ND entry. */
+export interface ArpNdStaticEntry {
+  /** Canonical address. */
+  ip: string;
+  mac: string;
+}
+
+/** The RFC 9161 proxy-ARP/ND function of a service (with `replication: proxy` only). */
+export interface ArpNdProxySettings {
+  static: ArpNdStaticEntry[];
+  /** Requests for addresses not in the table are replicated; false: dropped. */
+  floodUnknown: boolean;
+  /** Gratuitous ARP and unsolicited NA are replicated; false: learned from, then dropped. */
+  floodGratuitous: boolean;
+  /** RFC 9161 §3.7: more MAC changes of one IP than this within the window make it a duplicate. */
+  duplicateMaxMoves: number;
+  duplicateWindowSeconds: number;
+  /** How long a duplicate IP is not answered. */
+  duplicateHoldSeconds: number;
+  /** Requests per second one requester (VTEP and MAC) may have replicated; beyond, they are dropped. */
+  requestRate: number;
+  /** Requests one requester may send at once above the rate. */
+  requestBurst: number;
+}
+
+/**
+ * BUM traffic of a service: "ingress", static VTEPs replicate themselves (each gets its own IMET
+ * route); "proxy", static VTEPs list only the proxy, which replicates (one IMET route, the proxy's).
+ */
+export type ReplicationMode = "ingress" | "proxy";
+
+/** The outer source address of copies and answers: the original VTEP's, or the proxy's own. */
+export type ReplicationSource = "vtep" | "proxy";
+
 export interface ServiceSettings {
   name: string;
   evi: number;
@@ -37,6 +71,10 @@ export interface ServiceSettings {
   /** Canonical text as the codec prints it ("65000:10", "192.0.2.1:10", "4200000000:10"). */
   routeTargets: string[];
   staticVteps: StaticVtepSettings[];
+  replication: ReplicationMode;
+  replicationSource: ReplicationSource;
+  /** null: the proxy answers no ARP/ND for this service. */
+  arpNdProxy: ArpNdProxySettings | null;
 }
 
 export interface LearningSettings {

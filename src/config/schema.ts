@@ -84,6 +84,18 @@ export function parseMacEntry(s: string): Parsed<MacEntry> {
   return { ok: true, value: { mac, ip } };
 }
 
+/** An RFC 9161 static proxy-ARP/ND entry: "IP MAC", the IP canonical, the MAC a unicast one. */
+export function parseArpNdEntry(s: string): Parsed<{ ip: string; mac: string }> {
+  const parts = s.trim().split(/\s+/);
+  const shape = `expected "IP MAC" (e.g. "198.51.100.10 02:00:00:00:00:10"), got ${showValue(s)}`;
+  if (parts.length !== 2) return { ok: false, reason: shape };
+  const ip = parseAddress(parts[0]!, "ip", true);
+  if (!ip.ok) return { ok: false, reason: `${ip.reason} before the MAC` };
+  const mac = parseMacEntry(parts[1]!);
+  if (!mac.ok) return { ok: false, reason: mac.reason.replace(/^expected "MAC" or "MAC IP".*$/, shape) };
+  return { ok: true, value: { ip: ip.value, mac: mac.value.mac } };
+}
+
 /** A route target as the codec prints it: "65000:10", "192.0.2.1:10", "4200000000:10", "65000L:10". */
 export function parseRouteTarget(s: string): Parsed<string> {
   const b = new Uint8Array(6);
@@ -244,6 +256,49 @@ export const StaticVtepSchema = mapping(
   "a mapping with address (and optionally macs)",
 ).describe("A static (non-EVPN) VXLAN VTEP the proxy announces on behalf of.");
 
+export const ArpNdProxySchema = mapping(
+  {
+    static: list(
+      z
+        .string({ error: expected('"IP MAC"') })
+        .superRefine((s, ctx) => {
+          const r = parseArpNdEntry(s);
+          if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason, input: s });
+        })
+        .describe('An address and its MAC: "198.51.100.10 02:00:00:00:00:10".'),
+      "entry",
+    )
+      .default([])
+      .describe(
+        "Static entries (RFC 9161 §3.2): always answered, never overridden, announced as MAC/IP routes with the immutable flag (RFC 9047) where the MAC is located.",
+      ),
+    "flood-unknown": bool()
+      .default(true)
+      .describe("Replicate requests for addresses not in the table; false drops them (an all-static IXP)."),
+    "flood-gratuitous": bool()
+      .default(true)
+      .describe("Replicate gratuitous ARP and unsolicited NA; false only learns from them."),
+    "duplicate-max-moves": integer(1, 1000)
+      .default(5)
+      .describe(
+        "An IP whose MAC changes more often than this within duplicate-window-seconds is a duplicate (RFC 9161 §3.7).",
+      ),
+    "duplicate-window-seconds": integer(1, 86400).default(180).describe("The window of duplicate-max-moves."),
+    "duplicate-hold-seconds": integer(1, 86400)
+      .default(540)
+      .describe("How long a duplicate IP is not answered before it is released."),
+    "max-requests-per-source": integer(1, 1000000)
+      .default(10)
+      .describe(
+        "Requests per second one requester (VTEP and MAC) may have replicated; more are dropped and counted, so that an ARP flood from one host does not reach every VTEP.",
+      ),
+    "request-burst": integer(1, 1000000)
+      .default(100)
+      .describe("Requests one requester may have replicated at once above max-requests-per-source."),
+  },
+  "a mapping of proxy-ARP/ND settings",
+).describe("RFC 9161 proxy-ARP/ND settings of a service.");
+
 export const ServiceSchema = mapping(
   {
     name: z
@@ -275,6 +330,26 @@ export const ServiceSchema = mapping(
       .optional()
       .describe(
         "Route targets of the routes announced for this service. Default: <local-as>:<evi> (in the 4-octet-AS form when local-as is above 65535). EVPN VTEPs import by route target.",
+      ),
+    replication: z
+      .enum(["ingress", "proxy"], { error: expected('"ingress" or "proxy"') })
+      .default("ingress")
+      .describe(
+        'BUM replication: "ingress" (static VTEPs list every VTEP and the proxy announces an IMET route per static VTEP) or "proxy" (static VTEPs list only the proxy, which announces one IMET route of its own and replicates their broadcast, unknown unicast and multicast frames; needs learning.vxlan-listen).',
+      ),
+    "replication-source": z
+      .enum(["vtep", "proxy"], { error: expected('"vtep" or "proxy"') })
+      .default("vtep")
+      .describe(
+        'Outer source address of the copies and ARP/ND answers the proxy sends: "vtep", the VTEP the frame (or the answered MAC) comes from, so that flood-and-learn VTEPs learn MACs where they are (needs CAP_NET_RAW); "proxy", the proxy\'s own address, for underlays with strict uRPF.',
+      ),
+    "arp-nd-proxy": z
+      .union([ArpNdProxySchema, bool()], {
+        error: expected("a mapping of proxy-ARP/ND settings, true, or false"),
+      })
+      .optional()
+      .describe(
+        "The RFC 9161 proxy-ARP/ND function: answer ARP requests and neighbour solicitations for known addresses instead of replicating them. On by default with replication: proxy; false turns it off.",
       ),
     "static-vteps": list(StaticVtepSchema, "static VTEP")
       .default([])

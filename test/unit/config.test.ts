@@ -10,6 +10,7 @@ import { checkCommand } from "../../src/cli/check.js";
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from "../../src/config/json-schema.js";
 import { formatConfigError, loadConfig, parseConfig } from "../../src/config/load.js";
 import type { ProxyConfig } from "../../src/config/model.js";
+import { INGRESS } from "../helpers/service.js";
 
 const ROOT = new URL("../../../", import.meta.url);
 const EXAMPLE = new URL("examples/evpn-proxy.yaml", ROOT);
@@ -73,6 +74,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
       evi: 10,
       vni: 10,
       routeTargets: ["65000:10"],
+      ...INGRESS,
       staticVteps: [
         { address: "192.0.2.1", macs: [] },
         { address: "192.0.2.2", macs: [{ mac: "02:00:00:00:01:02" }] },
@@ -209,6 +211,7 @@ learning: {}
           evi: 20,
           vni: 16777215,
           routeTargets: ["65000:20", "192.0.2.4:20", "4200000000:20", "65000L:21", "65001:1"],
+          ...INGRESS,
           staticVteps: [
             {
               address: "2001:db8::1",
@@ -221,7 +224,7 @@ learning: {}
             { address: "192.0.2.1", macs: [] },
           ],
         },
-        { name: "empty", evi: 65535, vni: 1, routeTargets: ["65000:65535"], staticVteps: [] },
+        { name: "empty", evi: 65535, vni: 1, routeTargets: ["65000:65535"], ...INGRESS, staticVteps: [] },
       ],
       learning: LEARNING_DEFAULTS,
     });
@@ -724,7 +727,9 @@ const BAD: Case[] = [
   [
     "a key with a space",
     (d) => (d.services[0]["the vni"] = 10),
-    [`${F}: services[0]["the vni"]: unknown key; expected one of name, evi, vni, route-targets, static-vteps`],
+    [
+      `${F}: services[0]["the vni"]: unknown key; expected one of name, evi, vni, route-targets, replication, replication-source, arp-nd-proxy, static-vteps`,
+    ],
   ],
 ];
 
@@ -866,6 +871,6 @@ describe("the JSON Schema", () => {
       for (const o of (s.anyOf as Record<string, unknown>[] | undefined) ?? []) walk(o, path);
     };
     walk(schema, "");
-    assert.equal(objects, 7); // top, listen, graceful-restart, neighbor, service, static VTEP, learning
+    assert.equal(objects, 8); // top, listen, graceful-restart, neighbor, service, arp-nd-proxy, static VTEP, learning
   });
 });

@@ -7,12 +7,14 @@ import { encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/cod
 import type { ServiceSettings as ServicePlan } from "../../src/config/model.js";
 import { AttrsCache, isProxyMarked, plan } from "../../src/evpn/plan.js";
 import { EvpnVtepTracker } from "../../src/evpn/vteps.js";
+import { INGRESS } from "../helpers/service.js";
 
 const S10: ServicePlan = {
   name: "vni10",
   evi: 10,
   vni: 10,
   routeTargets: ["65000:10"],
+  ...INGRESS,
   staticVteps: [
     { address: "192.0.2.1", macs: [] },
     { address: "192.0.2.2", macs: [{ mac: "02:00:00:00:01:02" }, { mac: "02:00:00:00:01:03", ip: "198.51.100.3" }] },
@@ -23,6 +25,7 @@ const S20: ServicePlan = {
   evi: 200,
   vni: 20,
   routeTargets: ["65000:2000", "65000:2001"],
+  ...INGRESS,
   staticVteps: [{ address: "192.0.2.1", macs: [] }],
 };
 const none = () => new Set<string>();
