@@ -294,7 +294,15 @@ export class Controller {
             : s;
         })
       : c.services;
-    const groups = plan({ localAs: c.localAs, services }, (s) => this.tracker.vteps(s.routeTargets), this.cache);
+    const groups = plan(
+      {
+        localAs: c.localAs,
+        services,
+        ...(c.learning.vxlanListen !== undefined ? { vxlanAddress: c.learning.vxlanListen } : {}),
+      },
+      (s) => this.tracker.vteps(s.routeTargets),
+      this.cache,
+    );
     this.reportSuppressed();
     const want = new Map<string, { route: EvpnRoute; attrs: OutAttrs }>();
     for (const g of groups) for (const r of g.routes) want.set(evpnRouteKey(r), { route: r, attrs: g.attrs });

@@ -19,6 +19,11 @@ import type { ServiceSettings } from "../config/model.js";
 export interface PlanInput {
   localAs: number;
   services: readonly ServiceSettings[];
+  /**
+   * The proxy's VXLAN address (learning.vxlan-listen): originator of its own IMET route in every
+   * service with `replication: proxy`.
+   */
+  vxlanAddress?: string;
 }
 
 /** One announcement group: routes sharing one attribute object (see Speaker.announceAll). */
@@ -33,15 +38,33 @@ export interface RouteGroup {
  * announce identical routes (large community, RFC 8092: <local-as>:0x45565058 ("EVPX"):1).
  */
 export function proxyMarker(localAs: number): LargeCommunity {
-  return { global: localAs, local1: 0x45565058, local2: 1 };
+  return { global: localAs, local1: EVPX, local2: 1 };
+}
+
+/**
+ * Marks a proxy's own IMET route (`replication: proxy`): the proxy replicates for the service.
+ * Proxies recognize each other by it (they never replicate to one another, and elect one
+ * replicator per VNI); large community <local-as>:0x45565058:2.
+ */
+export function replicatorMarker(localAs: number): LargeCommunity {
+  return { global: localAs, local1: EVPX, local2: 2 };
+}
+
+const EVPX = 0x45565058;
+
+/** Which marker a route carries: 1 (proxied for a static VTEP), 2 (a replicating proxy's own), or 0. */
+export function proxyRole(attrs: readonly PathAttribute[], localAs: number): 0 | 1 | 2 {
+  for (const a of attrs)
+    if (a.kind === "large-communities") {
+      for (const c of a.communities)
+        if (c.global === localAs && c.local1 === EVPX && (c.local2 === 1 || c.local2 === 2)) return c.local2;
+      return 0;
+    }
+  return 0;
 }
 
 export function isProxyMarked(attrs: readonly PathAttribute[], localAs: number): boolean {
-  const m = proxyMarker(localAs);
-  for (const a of attrs)
-    if (a.kind === "large-communities")
-      return a.communities.some((c) => c.global === m.global && c.local1 === m.local1 && c.local2 === m.local2);
-  return false;
+  return proxyRole(attrs, localAs) === 1;
 }
 
 /**
@@ -108,18 +131,25 @@ export function plan(
   for (const s of input.services) {
     const own = evpnVteps(s);
     const rts: ExtCommunity[] = s.routeTargets.map(routeTarget);
+    // RFC 7432 §11.1, RFC 8365 §5.1.3: an IMET route with the VTEP as originator, next hop and
+    // ingress-replication endpoint (RFC 6514 §5 PMSI type 6), the VNI in the label field.
+    const imet = (vtep: string, m: LargeCommunity): RouteGroup => ({
+      attrs: cache.get(vtep, [
+        ...BASE_ATTRIBUTES,
+        { kind: "ext-communities", communities: [...rts, encapsulation()] },
+        { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: s.vni, endpoint: vtep },
+        { kind: "large-communities", communities: [m] },
+      ]),
+      routes: [{ routeType: 3, rd: staticVtepRd(vtep, s.evi, input.localAs), ethernetTag: 0, originator: vtep }],
+    });
+    // Replication by the proxy: EVPN VTEPs flood to the proxy alone, which replicates to the
+    // static VTEPs; the static VTEPs get no IMET route of their own.
+    const proxy = s.replication === "proxy" ? input.vxlanAddress : undefined;
+    if (proxy !== undefined) groups.push(imet(proxy, replicatorMarker(input.localAs)));
     for (const v of s.staticVteps) {
       if (own.has(v.address)) continue;
       const rd = staticVtepRd(v.address, s.evi, input.localAs);
-      // RFC 7432 §11.1, RFC 8365 §5.1.3: IMET with the static VTEP as originator, next hop and
-      // ingress-replication endpoint (RFC 6514 §5 PMSI type 6), the VNI in the label field.
-      const imet = cache.get(v.address, [
-        ...BASE_ATTRIBUTES,
-        { kind: "ext-communities", communities: [...rts, encapsulation()] },
-        { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: s.vni, endpoint: v.address },
-        { kind: "large-communities", communities: [marker] },
-      ]);
-      groups.push({ attrs: imet, routes: [{ routeType: 3, rd, ethernetTag: 0, originator: v.address }] });
+      if (proxy === undefined) groups.push(imet(v.address, marker));
       if (v.macs.length === 0) continue;
       // RFC 7432 §15.2: a configured MAC is static: MAC mobility with the sticky flag.
       const mac = cache.get(v.address, macRouteAttributes(input.localAs, s.routeTargets, macMobility(0, true)));

@@ -5,7 +5,7 @@ import { digestAttributes } from "../../src/bgp/path-attrs.js";
 import type { Path, PeerRef, RibChange } from "../../src/bgp/rib.js";
 import { encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
 import type { ServiceSettings as ServicePlan } from "../../src/config/model.js";
-import { AttrsCache, isProxyMarked, plan } from "../../src/evpn/plan.js";
+import { AttrsCache, isProxyMarked, plan, replicatorMarker } from "../../src/evpn/plan.js";
 import { EvpnVtepTracker } from "../../src/evpn/vteps.js";
 import { INGRESS } from "../helpers/service.js";
 
@@ -118,6 +118,33 @@ describe("plan", () => {
       ["192.0.2.2:10", "192.0.2.2:10", "192.0.2.2:10", "192.0.2.1:200"],
     );
   });
+
+  test("replication: proxy — one IMET route of the proxy's own, with the replicator marker; MAC routes stay at their VTEPs", () => {
+    const svc = { ...S10, replication: "proxy" as const };
+    const g = plan({ localAs: 65000, services: [svc, S20], vxlanAddress: "192.0.2.4" }, none, new AttrsCache());
+    assert.deepEqual(
+      g.map((x) => [x.attrs.nextHop, ...x.routes.map((r) => `${r.routeType} ${(r as { rd: string }).rd}`)]),
+      [
+        ["192.0.2.4", "3 192.0.2.4:10"],
+        ["192.0.2.2", "2 192.0.2.2:10", "2 192.0.2.2:10"],
+        ["192.0.2.1", "3 192.0.2.1:200"],
+      ],
+    );
+    assert.deepEqual(g[0]!.routes[0], { routeType: 3, rd: "192.0.2.4:10", ethernetTag: 0, originator: "192.0.2.4" });
+    assert.deepEqual(g[0]!.attrs.attributes.slice(3), [
+      {
+        kind: "ext-communities",
+        communities: [
+          { kind: "route-target", value: "65000:10" },
+          { kind: "encapsulation", tunnelType: 8 },
+        ],
+      },
+      // RFC 6514 §5: ingress replication towards the proxy
+      { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: 10, endpoint: "192.0.2.4" },
+      { kind: "large-communities", communities: [{ global: 65000, local1: 0x45565058, local2: 2 }] },
+    ]);
+    assert.deepEqual(replicatorMarker(65000), { global: 65000, local1: 0x45565058, local2: 2 });
+  });
 });
 
 const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
@@ -126,12 +153,13 @@ function path(route: EvpnRoute, nextHop: string, attrs: PathAttribute[]): Path {
   return { key: "k", route, attrs: digestAttributes(attrs, nextHop), source: RR, stale: false };
 }
 
-function imetChange(key: string, vtep: string, nextHop: string, rts: string[], marked = false): RibChange {
+function imetChange(key: string, vtep: string, nextHop: string, rts: string[], marked: boolean | 2 = false): RibChange {
   const route: EvpnRoute = { routeType: 3, rd: `${vtep}:1`, ethernetTag: 0, originator: vtep };
+  const local2 = marked === 2 ? 2 : 1;
   const attrs: PathAttribute[] = [
     { kind: "ext-communities", communities: rts.map((value) => ({ kind: "route-target" as const, value })) },
-    ...(marked
-      ? [{ kind: "large-communities" as const, communities: [{ global: 65000, local1: 0x45565058, local2: 1 }] }]
+    ...(marked !== false
+      ? [{ kind: "large-communities" as const, communities: [{ global: 65000, local1: 0x45565058, local2 }] }]
       : []),
   ];
   return { key, route, new: path(route, nextHop, attrs) };
@@ -160,5 +188,18 @@ describe("EVPN VTEP tracking", () => {
         65000,
       ),
     );
+  });
+
+  test("replicating proxies are tracked apart: never EVPN VTEPs, listed by route target", () => {
+    const t = new EvpnVtepTracker(65000);
+    assert.equal(t.apply([imetChange("p", "192.0.2.5", "192.0.2.5", ["65000:10"], 2)]), true);
+    assert.equal(t.apply([imetChange("e", "192.0.2.11", "192.0.2.11", ["65000:10"])]), true);
+    assert.deepEqual([...t.vteps(["65000:10"])], ["192.0.2.11"]);
+    assert.deepEqual([...t.replicators(["65000:10"])], ["192.0.2.5"]);
+    assert.deepEqual([...t.replicators(["65000:20"])], []);
+    assert.deepEqual(t.all(), [{ vtep: "192.0.2.11", routeTargets: ["65000:10"] }]);
+    const gone = imetChange("p", "192.0.2.5", "192.0.2.5", ["65000:10"], 2);
+    assert.equal(t.apply([{ key: "p", route: gone.route, old: gone.new! }]), true);
+    assert.deepEqual([...t.replicators(["65000:10"])], []);
   });
 });
