@@ -60,6 +60,13 @@ export const RULES: Rule[] = [
     pure: true,
   },
   {
+    folder: "src/dataplane/replication",
+    imports: ["src/net/", "src/wire/", "src/codec/bytes.ts", "src/dataplane/arpnd/", ERRORS],
+    typeImports: [MODEL, "src/dataplane/learning/"],
+    packages: PURE_PKGS,
+    pure: true,
+  },
+  {
     folder: "src/dataplane/io",
     imports: ["src/wire/", "src/net/", ERRORS],
     typeImports: [MODEL],
