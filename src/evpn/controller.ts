@@ -13,6 +13,8 @@ import type { EvpnRoute } from "../codec/index.js";
 import { type ConfigDiff, diffConfig } from "../config/diff.js";
 import type { ProxyConfig, ServiceSettings } from "../config/model.js";
 import type { FabricView, LearnAction, LearnConfig, Learner } from "../dataplane/learning/learner.js";
+import type { ReplicationEngine } from "../dataplane/replication/engine.js";
+import { formatMac } from "../net/addr.js";
 import type { LearnedFrame } from "../wire/packet.js";
 import type { EvpnEvents } from "./events.js";
 import { RibFabric, type RibView } from "./fabric.js";
@@ -20,6 +22,7 @@ import { RibFabric, type RibView } from "./fabric.js";
 export type { RibView } from "./fabric.js";
 import { forEachLearned, LearnedAttrs, learnedRoute, ownedTable } from "./learned.js";
 import { AttrsCache, plan } from "./plan.js";
+import { configuredMacs, floodInputs, replicatedServices } from "./replication.js";
 import { EvpnVtepTracker } from "./vteps.js";
 
 /** What the controller commands of the BGP speaker. */
@@ -39,6 +42,8 @@ export interface ControllerDeps {
   events: EvpnEvents;
   /** Builds the learning engine (the data plane's; injected so that evpn does not depend on it). */
   newLearner(cfg: LearnConfig, fabric: FabricView): Learner;
+  /** The replication engine, when the data plane replicates (kept equal to the control plane here). */
+  replication?: ReplicationEngine;
 }
 
 /** Learning is on when it has a source. */
@@ -82,6 +87,10 @@ export class Controller {
   private replan = false;
   private suppressedNow = new Set<string>();
   private engine: Learner | undefined;
+  private readonly replication: ReplicationEngine | undefined;
+  private macsByVni = new Map<number, Map<string, string>>();
+  /** The time of the latest input, for the replication engine's election timer. */
+  private now = 0;
 
   constructor(config: ProxyConfig, deps: ControllerDeps) {
     this.config = config;
@@ -96,6 +105,8 @@ export class Controller {
       () => new Map(this.config.services.map((s) => [s.vni, this.tracker.vteps(s.routeTargets)])),
     );
     if (learningEnabled(config)) this.engine = this.newLearner(learnConfig(config), this.fabric);
+    this.replication = deps.replication;
+    this.configureReplication(config);
   }
 
   /** The learning engine, when learning is on (read by views and the data-plane sources). */
@@ -104,7 +115,8 @@ export class Controller {
   }
 
   /** Announces the configured routes and hands the learned table to the speaker; before the speaker starts. */
-  start(): void {
+  start(now = 0): void {
+    this.now = now;
     const delta = this.sync();
     this.sink.setOwnedRoutes(this.engine ? this.ownedTable(this.engine) : null);
     this.events.emit({ type: "routes-synced", reason: "start", ...delta, routes: this.announced.size, before: 0 });
@@ -145,6 +157,7 @@ export class Controller {
 
   /** The fabric's routes for some MACs changed (the learning engine may withdraw or re-announce ours), then the plan. */
   settle(now: number): void {
+    this.now = now;
     const q = this.remoteQueue;
     this.remoteQueue = [];
     const engine = this.engine;
@@ -188,6 +201,8 @@ export class Controller {
   reconfigure(next: ProxyConfig, now: number, diff: ConfigDiff = diffConfig(this.config, next)): void {
     const prev = this.config;
     this.config = next;
+    this.now = now;
+    this.configureReplication(next);
     this.fabric.invalidate();
     const s = diff.services;
     const changed = retargeted(prev.services, next.services, s.changed);
@@ -328,7 +343,36 @@ export class Controller {
       announced += routes.length;
     }
     this.cache.retain(new Set(groups.map((g) => g.attrs)));
+    this.syncFloodLists();
     return { announced, withdrawn };
+  }
+
+  private configureReplication(c: ProxyConfig): void {
+    if (!this.replication) return;
+    this.replication.setServices(replicatedServices(c));
+    this.macsByVni = configuredMacs(c);
+  }
+
+  /** The replication engine's flood lists from the VTEPs known now. */
+  private syncFloodLists(): void {
+    const r = this.replication;
+    if (!r) return;
+    const engine = this.engine;
+    const inputs = floodInputs(this.config, {
+      evpn: (s) => this.tracker.vteps(s.routeTargets),
+      replicators: (s) => this.tracker.replicators(s.routeTargets),
+      discovered: (vni) => engine?.discovered(vni) ?? [],
+    });
+    for (const input of inputs) r.flood.update(input, this.now);
+  }
+
+  /**
+   * The VTEP behind which the MAC at `buf[off..off+6]` sits in a VNI: configured, learned (the
+   * learning engine's binding) or announced by an EVPN VTEP (the best type 2 route, RFC 7432 §15.1).
+   */
+  locate(vni: number, buf: Uint8Array, off: number): string | undefined {
+    const mac = formatMac(buf, off);
+    return this.macsByVni.get(vni)?.get(mac) ?? this.engine?.locate(vni, mac) ?? this.fabric.remoteMac(vni, mac)?.vtep;
   }
 
   /** Reports each static VTEP that starts or stops announcing its own IMET route. */

@@ -48,7 +48,7 @@ export const RULES: Rule[] = [
   {
     folder: "src/evpn",
     imports: ["src/bgp/", "src/codec/", "src/net/", "src/wire/", "src/config/diff.ts", ERRORS],
-    typeImports: ["src/bgp/io/", "src/dataplane/learning/", MODEL],
+    typeImports: ["src/bgp/io/", "src/dataplane/learning/", "src/dataplane/replication/", MODEL],
     packages: PURE_PKGS,
     pure: true,
   },

@@ -11,6 +11,8 @@ import { type EvpnRoute, macIpRoute, macMobility, type PathAttribute } from "../
 import { parseConfig } from "../../src/config/load.js";
 import type { ProxyConfig } from "../../src/config/model.js";
 import { Learner } from "../../src/dataplane/learning/learner.js";
+import { type CopySink, ReplicationEngine } from "../../src/dataplane/replication/engine.js";
+import { parseMacInto } from "../../src/net/addr.js";
 import { Controller, type RouteSink } from "../../src/evpn/controller.js";
 import type { EvpnEvent, EvpnEvents, TraceEvent } from "../../src/evpn/events.js";
 import { bestRemoteMac, type RibView } from "../../src/evpn/fabric.js";
@@ -103,7 +105,7 @@ const rt10: PathAttribute = {
   communities: [{ kind: "route-target", value: "65000:10" }],
 };
 
-function setup(text = yaml()) {
+function setup(text = yaml(), replication?: ReplicationEngine) {
   const sink = new FakeSink();
   const rib = new FakeRib();
   const events: EvpnEvent[] = [];
@@ -114,6 +116,7 @@ function setup(text = yaml()) {
     rib,
     events: ev,
     newLearner: (cfg, fabric) => new Learner(cfg, fabric),
+    ...(replication ? { replication } : {}),
   });
   return { ctl, sink, rib, events, traces };
 }
@@ -254,5 +257,63 @@ describe("RFC 7432 §15.1 tie-break", () => {
     // Text order would have picked 192.0.2.10 ("1" < "9"); a higher sequence still wins over the address.
     rib.put(`mac|${mac}|a`, route, "192.0.2.10", [mob(4)]);
     assert.deepEqual(bestRemoteMac(rib, 10, mac), { vtep: "192.0.2.10", seq: 4, sticky: false });
+  });
+});
+
+describe("EVPN controller with replication by the proxy", () => {
+  const P = "192.0.2.4"; // the proxy's VXLAN address
+  const P2 = "192.0.2.5"; // another replicating proxy
+  const noCopies: CopySink = { stage: () => 0, copy: () => undefined };
+  const marker2: PathAttribute = {
+    kind: "large-communities",
+    communities: [{ global: 65000, local1: 0x45565058, local2: 2 }],
+  };
+  const macBytes = (mac: string) => {
+    const b = new Uint8Array(6);
+    parseMacInto(mac, b, 0);
+    return b;
+  };
+
+  test("one IMET route of its own; flood lists and the election follow the IMET routes seen; MACs are located", () => {
+    const ref: { ctl?: Controller } = {};
+    const engine = new ReplicationEngine(P, noCopies, (vni, b, o) => ref.ctl!.locate(vni, b, o));
+    const text = yaml().replace("    static-vteps:", "    replication: proxy\n    static-vteps:");
+    const { ctl, sink, rib } = setup(text, engine);
+    ref.ctl = ctl;
+    const now = 1_000_000;
+    ctl.start(now);
+    assert.deepEqual(sink.take(), [`+imet ${P}`, `+mac ${A}:10 ${STATIC} seq 0 sticky`]);
+    assert.deepEqual(engine.flood.get(10)?.statics, [A, B]);
+    assert.deepEqual(engine.flood.get(10)?.candidates, [P]);
+
+    ctl.ribChanged([rib.put("imet|E", { routeType: 3, rd: `${E}:1`, ethernetTag: 0, originator: E }, E, [rt10])]);
+    ctl.ribChanged([
+      rib.put("imet|P2", { routeType: 3, rd: `${P2}:10`, ethernetTag: 0, originator: P2 }, P2, [rt10, marker2]),
+    ]);
+    ctl.settle(now + S);
+    assert.deepEqual(sink.take(), [], "neither an EVPN VTEP nor another proxy changes what is announced");
+    const list = engine.flood.get(10)!;
+    assert.deepEqual([list.statics, list.evpn, list.candidates, list.elected], [[A, B], [E], [P, P2], P]);
+
+    // A static VTEP that announces itself becomes an EVPN VTEP of the flood list.
+    ctl.ribChanged([rib.put("imet|B", { routeType: 3, rd: `${B}:1`, ethernetTag: 0, originator: B }, B, [rt10])]);
+    ctl.settle(now + 2 * S);
+    assert.deepEqual([engine.flood.get(10)!.statics, engine.flood.get(10)!.evpn], [[A], [B, E]]);
+
+    // MAC locations: configured, learned, from an EVPN VTEP's type 2 route.
+    ctl.frame(arp(A, M1, "198.51.100.1"), now + 2 * S);
+    assert.equal(sink.take().length, 2, "learned at A: a MAC and a MAC/IP route");
+    const remote = macIpRoute({ rd: `${E}:1`, mac: "02:00:00:00:0e:01", label1: 10 });
+    ctl.ribChanged([rib.put("mac|02:00:00:00:0e:01|E", remote, E, [rt10])]);
+    ctl.settle(now + 3 * S);
+    assert.equal(ctl.locate(10, macBytes(STATIC), 0), A);
+    assert.equal(ctl.locate(10, macBytes(M1), 0), A);
+    assert.equal(ctl.locate(10, macBytes("02:00:00:00:0e:01"), 0), E);
+    assert.equal(ctl.locate(10, macBytes("02:00:00:00:99:99"), 0), undefined);
+
+    // A reload back to ingress replication: per-VTEP IMET routes again, no flood lists.
+    ctl.reconfigure(config(yaml()), now + 4 * S);
+    assert.deepEqual(sink.take(), [`-imet ${P}`, `+imet ${A}`]);
+    assert.equal(engine.flood.get(10), undefined);
   });
 });

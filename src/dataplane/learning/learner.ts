@@ -241,6 +241,12 @@ export class Learner {
     return { ...this.stats };
   }
 
+  /** The VTEP where a learned MAC is announced, or undefined (not learned, or the fabric's route won). */
+  locate(vni: number, mac: string): string | undefined {
+    const m = this.services.get(vni)?.macs.get(mac);
+    return m !== undefined && this.t.mAnn[m] === 1 ? this.t.vtepOf(m) : undefined;
+  }
+
   /** VTEPs auto-discovered for a VNI. */
   discovered(vni: number): string[] {
     return [...(this.services.get(vni)?.discovered ?? [])];
