@@ -33,12 +33,24 @@ export interface UdpSourceOptions {
   receiveBufferBytes?: number;
   /** "auto" (default): native when built, else dgram (`run --vxlan-receiver`). */
   receiver?: ReceiverChoice;
+  /**
+   * Bytes per receive slot (default 2048: ARP and ND fit). A longer datagram is skipped and
+   * counted as truncated; replication needs whole frames (9216 takes jumbo frames).
+   */
+  slotBytes?: number;
+  /**
+   * Every datagram as received (VXLAN header at `off`), before it is decoded for learning: the
+   * replication engine's input. `buf` is reused for the next batch: copy what you keep.
+   */
+  onDatagram?: (buf: Uint8Array, off: number, end: number, from: string) => void;
+  /** After each batch of datagrams (the native receiver's recvmmsg, or one dgram message). */
+  onBatchEnd?: () => void;
 }
 
 export type ReceiverChoice = "auto" | "native" | "dgram";
 export type Receiver = "native" | "dgram";
 
-/** Bytes per datagram slot: ARP and ND fit; longer datagrams are cut here (and skipped as truncated). */
+/** Bytes per datagram slot by default: ARP and ND fit. */
 const SLOT = 2048;
 const BATCH = 64;
 /** Cached text forms of outer source addresses, dropped wholesale past this size (spoofed floods). */
@@ -95,6 +107,8 @@ export interface SourceCounters {
   skipped: Partial<Record<SkipReason, number>>;
   /** Datagrams the kernel dropped because the receive buffer was full (native receiver only). */
   kernelDrops?: number;
+  /** Datagrams longer than a receive slot, skipped whole (native receiver only). */
+  truncated: number;
 }
 
 /**
@@ -102,12 +116,13 @@ export interface SourceCounters {
  * reused for the next datagram: copy what you keep.
  */
 export class VxlanUdpSource {
-  readonly counters: SourceCounters = { datagrams: 0, frames: 0, skipped: {} };
+  readonly counters: SourceCounters = { datagrams: 0, frames: 0, skipped: {}, truncated: 0 };
   private socket: dgram.Socket | undefined;
   private native: { mod: NativeVxlan; sock: NativeSocket } | undefined;
   private readonly frame = newLearnedFrame();
   private readonly decode: DecodeOptions;
-  private readonly data = new Uint8Array(BATCH * SLOT);
+  private readonly slot: number;
+  private readonly data: Uint8Array;
   private readonly meta = new Int32Array(BATCH * 2);
   private readonly addr = new Uint8Array(BATCH * 16);
   private readonly stats = new Uint32Array(4);
@@ -119,6 +134,8 @@ export class VxlanUdpSource {
     private readonly onFrame: (f: LearnedFrame) => void,
   ) {
     this.decode = { anyFrame: opts.anyFrame === true };
+    this.slot = opts.slotBytes ?? SLOT;
+    this.data = new Uint8Array(BATCH * this.slot);
   }
 
   /** Which receiver `start` opened. */
@@ -141,7 +158,7 @@ export class VxlanUdpSource {
           this.meta,
           this.addr,
           this.stats,
-          SLOT,
+          this.slot,
           (n) => this.batch(n),
         );
         this.native = { mod, sock };
@@ -179,13 +196,15 @@ export class VxlanUdpSource {
 
   /** Datagrams `n` of the native receiver's shared slots. */
   private batch(n: number): void {
-    const { data, meta } = this;
+    const { data, meta, slot } = this;
     this.counters.kernelDrops = this.stats[0];
     for (let i = 0; i < n && this.native !== undefined; i++) {
-      const off = i * SLOT; // stop() from inside onFrame ends the batch here
+      const off = i * slot; // stop() from inside onFrame ends the batch here
       const len = meta[i * 2]!;
-      this.datagramAt(data, off, off + (len > SLOT ? SLOT : len), this.sourceText(i, meta[i * 2 + 1]!));
+      if (len > slot) this.counters.truncated++;
+      else this.datagramAt(data, off, off + len, this.sourceText(i, meta[i * 2 + 1]!));
     }
+    this.opts.onBatchEnd?.();
   }
 
   /** Text form of slot i's source address, as Node's rinfo.address would give it. */
@@ -219,10 +238,12 @@ export class VxlanUdpSource {
   /** One datagram from `from` (exposed for tests and for replaying a capture). */
   datagram(buf: Uint8Array, from: string): void {
     this.datagramAt(buf, 0, buf.length, from);
+    this.opts.onBatchEnd?.();
   }
 
   private datagramAt(buf: Uint8Array, off: number, end: number, from: string): void {
     this.counters.datagrams++;
+    this.opts.onDatagram?.(buf, off, end, from);
     const skip = decodeVxlanInto(this.frame, buf, off, end, from, this.decode);
     if (skip !== null) {
       this.counters.skipped[skip] = (this.counters.skipped[skip] ?? 0) + 1;
