@@ -8,8 +8,12 @@ import { diffConfig } from "../config/diff.js";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import type { ProxyConfig } from "../config/model.js";
 import { CaptureSource } from "../dataplane/io/capture-source.js";
+import { SenderSink } from "../dataplane/io/copy-sink.js";
 import { type ReceiverChoice, VxlanUdpSource } from "../dataplane/io/udp-source.js";
+import { type SenderChoice, VxlanSender } from "../dataplane/io/vxlan-sender.js";
 import { Learner } from "../dataplane/learning/learner.js";
+import { type CopySink, ReplicationEngine } from "../dataplane/replication/engine.js";
+import { senderModes } from "../config/replication.js";
 import { Controller } from "../evpn/controller.js";
 import { EventBus } from "../mgmt/events.js";
 import { logEvents } from "../mgmt/log-events.js";
@@ -20,7 +24,12 @@ import type { Logger } from "./log.js";
 export interface DaemonOptions {
   /** Receiver of the VXLAN socket (`run --vxlan-receiver`). */
   receiver?: ReceiverChoice;
+  /** Sender of replicated copies (`run --vxlan-sender`). */
+  sender?: SenderChoice;
 }
+
+/** Receive slots big enough for jumbo frames when the proxy replicates: a frame is copied whole or not at all. */
+const REPLICATION_SLOT_BYTES = 9216;
 
 export class Daemon {
   private config: ProxyConfig;
@@ -30,6 +39,10 @@ export class Daemon {
   private unsubscribe: () => void = () => undefined;
   private source: VxlanUdpSource | undefined;
   private readonly captures: CaptureSource[] = [];
+  private readonly replication: ReplicationEngine;
+  /** Where the replication engine's copies go: the senders while they are open, else nowhere. */
+  private sink: SenderSink | undefined;
+  private readonly senders: VxlanSender[] = [];
   private settleQueued = false;
   private readonly timer = new DeadlineTimer(
     Date.now,
@@ -50,11 +63,19 @@ export class Daemon {
     this.config = config;
     logEvents(this.events, log);
     this.speaker = this.makeSpeaker();
+    const copies: CopySink = {
+      stage: (buf, off, len) => this.sink?.stage(buf, off, len) ?? 0,
+      copy: (h, src, dst) => this.sink?.copy(h, src, dst),
+    };
+    this.replication = new ReplicationEngine(config.learning.vxlanListen ?? config.routerId, copies, (vni, b, o) =>
+      this.controller.locate(vni, b, o),
+    );
     this.controller = new Controller(config, {
       sink: this.speaker,
       rib: this.speaker.rib,
       events: this.events.evpnEvents(),
       newLearner: (cfg, fabric) => new Learner(cfg, fabric),
+      replication: this.replication,
     });
     const state: DaemonState = {
       config: () => this.config,
@@ -88,7 +109,7 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    this.controller.start(); // routes first: they leave with the initial table, before End-of-RIB
+    this.controller.start(Date.now()); // routes first: they leave with the initial table, before End-of-RIB
     await this.speaker.start();
     await this.startSources();
     const c = this.config;
@@ -186,11 +207,19 @@ export class Daemon {
     const l = this.config.learning;
     if (!this.controller.learner) return;
     if (l.vxlanListen) {
+      const replicating = await this.startSenders(l.vxlanListen);
       const src = new VxlanUdpSource(
         {
           address: l.vxlanListen,
           anyFrame: l.anyFrame,
           ...(this.opts.receiver ? { receiver: this.opts.receiver } : {}),
+          ...(replicating
+            ? {
+                slotBytes: REPLICATION_SLOT_BYTES,
+                onDatagram: (buf, off, end, from) => this.replication.datagram(buf, off, end, from, Date.now()),
+                onBatchEnd: () => this.sink?.flush(),
+              }
+            : {}),
         },
         this.onFrame,
       );
@@ -218,5 +247,28 @@ export class Daemon {
     const src = this.source;
     this.source = undefined;
     await src?.stop();
+    this.sink = undefined;
+    for (const s of this.senders.splice(0)) await s.stop();
+  }
+
+  /**
+   * Opens the senders the services need (none when no service replicates); returns whether the
+   * proxy replicates. A raw sender that cannot open (no native addon, no CAP_NET_RAW) fails the
+   * start with the reason.
+   */
+  private async startSenders(local: string): Promise<boolean> {
+    const need = senderModes(this.config);
+    if (!need.proxy) return false;
+    const open = async (mode: "preserve" | "proxy"): Promise<VxlanSender> => {
+      const s = new VxlanSender({ mode, local, ...(this.opts.sender ? { sender: this.opts.sender } : {}) });
+      await s.start();
+      this.senders.push(s);
+      this.events.publish("daemon", { type: "replication-sender", mode, local, sender: s.kind });
+      return s;
+    };
+    const proxy = await open("proxy");
+    const preserve = need.preserve ? await open("preserve") : undefined;
+    this.sink = new SenderSink(local, preserve, proxy);
+    return true;
   }
 }

@@ -7,6 +7,7 @@ import { Command, Option } from "commander";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import { Daemon } from "../app/daemon.js";
 import { daemonLogger } from "../app/log.js";
+import type { SenderChoice } from "../dataplane/io/vxlan-sender.js";
 import type { ReceiverChoice } from "../dataplane/io/udp-source.js";
 import { checkCommand } from "./check.js";
 import { type DecodedLine, decodeHexLines } from "./decode.js";
@@ -30,7 +31,7 @@ function print(lines: DecodedLine[], json: boolean): number {
 
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
-async function run(file: string, level: string, receiver: ReceiverChoice): Promise<void> {
+async function run(file: string, level: string, receiver: ReceiverChoice, sender: SenderChoice): Promise<void> {
   const loaded = loadConfig(file);
   if (!loaded.ok) {
     // Nothing is opened before the configuration is known to be valid.
@@ -38,7 +39,7 @@ async function run(file: string, level: string, receiver: ReceiverChoice): Promi
     process.exit(EXIT_CONFIG);
   }
   const log = daemonLogger(level);
-  const daemon = new Daemon(loaded.config, log, { receiver });
+  const daemon = new Daemon(loaded.config, log, { receiver, sender });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -80,8 +81,18 @@ program
       .env("EVPN_PROXY_VXLAN_RECEIVER")
       .default("auto"),
   )
-  .action(async (opts: { config: string; logLevel: string; vxlanReceiver: ReceiverChoice }) =>
-    run(opts.config, opts.logLevel, opts.vxlanReceiver),
+  .addOption(
+    new Option(
+      "--vxlan-sender <sender>",
+      "sender of replicated copies: native (sendmmsg addon) when built, else dgram (only from the proxy's address)",
+    )
+      .choices(["auto", "native", "dgram"])
+      .env("EVPN_PROXY_VXLAN_SENDER")
+      .default("auto"),
+  )
+  .action(
+    async (opts: { config: string; logLevel: string; vxlanReceiver: ReceiverChoice; vxlanSender: SenderChoice }) =>
+      run(opts.config, opts.logLevel, opts.vxlanReceiver, opts.vxlanSender),
   );
 
 program

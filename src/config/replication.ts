@@ -89,3 +89,9 @@ export function checkReplication(c: ProxyConfig, file: ConfigFile): DataplanePro
 function formatIndex(service: number, entry: number): string {
   return `services[${service}].arp-nd-proxy.static[${entry}]`;
 }
+
+/** Which VXLAN senders the services need: "preserve" (raw, another VTEP's source) and "proxy" (UDP). */
+export function senderModes(c: ProxyConfig): { preserve: boolean; proxy: boolean } {
+  const replicated = c.services.filter((s) => s.replication === "proxy");
+  return { preserve: replicated.some((s) => s.replicationSource === "vtep"), proxy: replicated.length > 0 };
+}

@@ -349,6 +349,7 @@ export class Controller {
 
   private configureReplication(c: ProxyConfig): void {
     if (!this.replication) return;
+    this.replication.setSelf(c.learning.vxlanListen ?? c.routerId);
     this.replication.setServices(replicatedServices(c));
     this.macsByVni = configuredMacs(c);
   }

@@ -24,7 +24,9 @@ export type DaemonEvent =
       receiver: string | undefined;
       receiveBuffer: number | undefined;
     }
-  | { type: "learning-source"; source: "capture"; device: string };
+  | { type: "learning-source"; source: "capture"; device: string }
+  /** A sender of replicated copies opened: "preserve" keeps the VTEPs' source addresses, "proxy" uses ours. */
+  | { type: "replication-sender"; mode: "preserve" | "proxy"; local: string; sender: string | undefined };
 
 export interface EventTopics {
   bgp: SpeakerEvent;

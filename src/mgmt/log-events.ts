@@ -81,6 +81,14 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
         );
       else log.info({ device: e.device }, `learning from a live capture on ${e.device}`);
       return;
+    case "replication-sender":
+      log.info(
+        { mode: e.mode, local: e.local, sender: e.sender },
+        e.mode === "preserve"
+          ? "replicating with the outer source address of the sending VTEP"
+          : "replicating from the proxy's own address",
+      );
+      return;
   }
 }
 

@@ -69,7 +69,7 @@ export const RULES: Rule[] = [
   {
     folder: "src/dataplane/io",
     imports: ["src/wire/", "src/net/", ERRORS],
-    typeImports: [MODEL],
+    typeImports: [MODEL, "src/dataplane/replication/"],
     packages: ["dgram", "module"],
     pure: false,
   },

@@ -60,7 +60,7 @@ export type MacLocator = (vni: number, buf: Uint8Array, macOffset: number) => st
 
 export class ReplicationEngine {
   readonly counters: ReplicationCounters = { datagrams: 0, flooded: 0, unicast: 0, copies: 0, dropped: {} };
-  readonly flood: FloodLists;
+  private floods: FloodLists;
   private services = new Map<number, ReplicatedService>();
   // The current frame, for the copy callback (no closure per datagram).
   private handle = 0;
@@ -68,18 +68,33 @@ export class ReplicationEngine {
 
   constructor(
     /** The proxy's own VXLAN address. */
-    readonly self: string,
+    private me: string,
     private readonly sink: CopySink,
     private readonly locate: MacLocator,
-    dfWaitMs?: number,
+    private readonly dfWaitMs?: number,
   ) {
-    this.flood = new FloodLists(self, dfWaitMs);
+    this.floods = new FloodLists(me, dfWaitMs);
+  }
+
+  get self(): string {
+    return this.me;
+  }
+
+  get flood(): FloodLists {
+    return this.floods;
+  }
+
+  /** A new VXLAN address of the proxy: the flood lists start over (their owner fills them again). */
+  setSelf(address: string): void {
+    if (address === this.me) return;
+    this.me = address;
+    this.floods = new FloodLists(address, this.dfWaitMs);
   }
 
   /** The services replicated by the proxy; flood lists of others are dropped. */
   setServices(services: readonly ReplicatedService[]): void {
     this.services = new Map(services.map((s) => [s.vni, s]));
-    this.flood.retain(new Set(this.services.keys()));
+    this.floods.retain(new Set(this.services.keys()));
   }
 
   get service(): ReadonlyMap<number, ReplicatedService> {
@@ -93,14 +108,14 @@ export class ReplicationEngine {
     if ((buf[off]! & 0x08) === 0) return this.drop("vxlan-no-vni");
     const vni = (buf[off + 4]! << 16) | (buf[off + 5]! << 8) | buf[off + 6]!;
     const svc = this.services.get(vni);
-    const list = svc && this.flood.get(vni);
+    const list = svc && this.floods.get(vni);
     if (!svc || !list) return this.drop("unknown-vni");
     const role = list.role.get(from);
     if (role === undefined) return this.drop("unknown-vtep");
     if (role === "replicator") return this.drop("from-replicator");
-    if (!this.flood.forwards(vni, now)) return this.drop("not-elected");
+    if (!this.floods.forwards(vni, now)) return this.drop("not-elected");
     const inner = off + VXLAN_HEADER;
-    const src = svc.source === "vtep" ? from : this.self;
+    const src = svc.source === "vtep" ? from : this.me;
     if ((buf[inner]! & 1) === 0) {
       const to = this.locate(vni, buf, inner);
       if (to !== undefined) {
@@ -132,7 +147,7 @@ export class ReplicationEngine {
     this.handle = this.sink.stage(buf, off, end - off);
     this.src = src;
     this.counters.flooded++;
-    this.flood.forEachCopy(list, from, role, this.copyTo);
+    this.floods.forEachCopy(list, from, role, this.copyTo);
   }
 
   private readonly copyTo = (vtep: string): void => {
