@@ -1,0 +1,98 @@
+// `evpn-proxy run` with `replication: proxy` over loopback: the daemon announces its own IMET
+// route, learns an EVPN VTEP from a scripted route reflector, and replicates a broadcast from a
+// static VTEP to every other VTEP (never back), from the proxy's address or, as root, from the
+// static VTEP's own. The VTEPs are UDP sockets on 127.0.0.11–13 port 4789.
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { encodeMessage, fromHex, type PathAttribute } from "../../src/codec/index.js";
+import { collect, daemonYaml, freePort, openSession, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
+
+const S1 = "127.0.0.11";
+const S2 = "127.0.0.12";
+const E1 = "127.0.0.13";
+const BROADCAST_ARP = fromHex(
+  // VXLAN (I flag, VNI 10) | Ethernet ff:ff:ff:ff:ff:ff ← 02:00:00:00:00:11, ARP request who-has .12 tell .11
+  "0800000000000a00" + "ffffffffffff0200000000110806" + "0001080006040001020000000011c6336411000000000000c633640c",
+)!;
+
+async function vtep(address: string): Promise<{ sock: dgram.Socket; got: { from: string; hex: string }[] }> {
+  const sock = dgram.createSocket("udp4");
+  const got: { from: string; hex: string }[] = [];
+  sock.on("message", (b, r) => got.push({ from: r.address, hex: b.toString("hex") }));
+  await new Promise<void>((r) => sock.bind({ address, port: 4789 }, () => r()));
+  return { sock, got };
+}
+
+function imet(originator: string): Uint8Array {
+  const attrs: PathAttribute[] = [
+    { kind: "origin", origin: 0 },
+    { kind: "as-path", segments: [] },
+    { kind: "local-pref", localPref: 100 },
+    {
+      kind: "ext-communities",
+      communities: [
+        { kind: "route-target", value: "65000:10" },
+        { kind: "encapsulation", tunnelType: 8 },
+      ],
+    },
+    { kind: "pmsi-tunnel", tunnelFlags: 0, tunnelType: 6, label: 10, endpoint: originator },
+    {
+      kind: "mp-reach",
+      afi: 25,
+      safi: 70,
+      nextHop: [originator],
+      nlri: { family: "evpn", routes: [{ routeType: 3, rd: `${originator}:10`, ethernetTag: 0, originator }] },
+    },
+  ];
+  return encodeMessage({ type: 2, withdrawn: [], nlri: [], attributes: attrs });
+}
+
+const root = process.getuid?.() === 0;
+
+for (const source of ["proxy", "vtep"] as const) {
+  test(`replication: proxy, replication-source ${source}: a broadcast from a static VTEP reaches every other VTEP once`, async (t) => {
+    if (source === "vtep" && !root) {
+      if (process.env.CI === "true") throw new Error("CI=true: the raw sender needs root");
+      process.stderr.write(`\n*** SKIPPING "${t.name}": the raw sender needs root (CAP_NET_RAW) ***\n\n`);
+      t.skip("not root");
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-repl-"));
+    const file = join(dir, "c.yaml");
+    const port = await freePort(SPEAKER);
+    const extra = `    replication: proxy\n    replication-source: ${source}\n    arp-nd-proxy: false\nlearning:\n  vxlan-listen: ${SPEAKER}\n`;
+    writeFileSync(file, daemonYaml(port, [S1, S2], [], extra));
+    const vteps = await Promise.all([S1, S2, E1].map(vtep));
+    const d = start(file);
+    try {
+      const p = await openSession(port, d.out);
+      const first = routesOf(await collect(p));
+      assert.deepEqual(
+        first.announced.map((a) => a.route),
+        [{ routeType: 3, rd: `${SPEAKER}:10`, ethernetTag: 0, originator: SPEAKER }],
+        "one IMET route, the proxy's own",
+      );
+      p.send(imet(E1)); // an EVPN VTEP joins the service
+      await sleep(3500); // RFC 7432 §8.5 DF wait before the proxy replicates
+      await new Promise<void>((r) => vteps[0]!.sock.send(BROADCAST_ARP, 4789, SPEAKER, () => r()));
+      for (let i = 0; i < 100 && (vteps[1]!.got.length < 1 || vteps[2]!.got.length < 1); i++) await sleep(20);
+      await sleep(200);
+      const want = Buffer.from(BROADCAST_ARP).toString("hex");
+      const from = source === "vtep" ? S1 : SPEAKER;
+      assert.deepEqual(vteps[1]!.got, [{ from, hex: want }], `${S2}: one copy, outer source ${from}`);
+      assert.deepEqual(vteps[2]!.got, [{ from, hex: want }], `${E1}: one copy`);
+      assert.deepEqual(vteps[0]!.got, [], "never back to the sender");
+      p.close();
+    } finally {
+      d.child.kill("SIGTERM");
+      await d.exited;
+      for (const v of vteps) v.sock.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
