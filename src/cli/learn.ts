@@ -1,7 +1,8 @@
 // `evpn-proxy learn --pcap FILE --config FILE --dry-run`: replays a capture through the learning
 // engine built from the configuration, as the daemon would learn from the same traffic, and
 // prints the learned table and the counters. Dry run only: no BGP, so the fabric is empty (no
-// EVPN VTEPs, no remote MACs) and every learned MAC shows as announced.
+// EVPN VTEPs, no remote MACs) and every learned MAC shows as announced; a configured MAC with
+// learned addresses (announced sticky) as configured.
 import { readFileSync } from "node:fs";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import type { ProxyConfig } from "../config/model.js";
@@ -84,7 +85,7 @@ export function formatReport(r: LearnReport): string {
       b.mac,
       b.ips.length === 0 ? "-" : b.ips.join(","),
       String(b.seq),
-      b.duplicate ? "duplicate" : b.announced ? "announced" : "withdrawn",
+      b.configured ? "configured" : b.duplicate ? "duplicate" : b.announced ? "announced" : "withdrawn",
     ]);
   const c = r.replay.counters;
   const l = r.learner;

@@ -401,7 +401,7 @@ function crossCheck(c: ProxyConfig): Problem[] {
       const entries = new Map<string, Path>();
       v.macs.forEach((m, k) => {
         const path: Path = [...vat, "macs", k];
-        const text = m.ip === undefined ? m.mac : `${m.mac} ${m.ip}`;
+        const text = [m.mac, ...m.ips].join(" ");
         const prevEntry = entries.get(text);
         if (prevEntry !== undefined) {
           out.push({ path, message: `duplicate MAC entry "${text}" (also ${formatPath(prevEntry)})` });
@@ -415,14 +415,14 @@ function crossCheck(c: ProxyConfig): Problem[] {
             message: `duplicate MAC ${m.mac}: already behind static VTEP ${s.staticVteps[owner.vtep]!.address} (${formatPath(owner.path)}); a MAC has one location in a service`,
           });
         else if (owner === undefined) macAt.set(m.mac, { vtep: j, path });
-        if (m.ip !== undefined) {
-          const ipOwner = ipAt.get(m.ip);
+        for (const ip of m.ips) {
+          const ipOwner = ipAt.get(ip);
           if (ipOwner !== undefined && ipOwner.mac !== m.mac)
             out.push({
               path,
-              message: `duplicate IP ${m.ip}: already bound to MAC ${ipOwner.mac} (${formatPath(ipOwner.path)})`,
+              message: `duplicate IP ${ip}: already bound to MAC ${ipOwner.mac} (${formatPath(ipOwner.path)})`,
             });
-          else if (ipOwner === undefined) ipAt.set(m.ip, { mac: m.mac, path });
+          else if (ipOwner === undefined) ipAt.set(ip, { mac: m.mac, path });
         }
       });
     });

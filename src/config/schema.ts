@@ -57,14 +57,16 @@ export function parseAddress(s: string, family: IpFamily, unicast: boolean): Par
 
 export interface MacEntry {
   mac: string;
-  ip?: string;
+  /** Canonical addresses (IPv4, IPv6), each announced in a MAC/IP route; may be empty. */
+  ips: string[];
 }
 
-/** A static MAC entry: "MAC" or "MAC IP"; the MAC in lowercase colon form, the IP canonical. */
+const MAC_ENTRY_FORM = `"MAC" or "MAC IP ..." (e.g. "02:00:00:00:01:02 10.0.0.2 2001:db8::2")`;
+
+/** A static MAC entry: "MAC" or "MAC IP IP ..."; the MAC in lowercase colon form, the IPs canonical. */
 export function parseMacEntry(s: string): Parsed<MacEntry> {
   const parts = s.trim().split(/\s+/);
-  if (parts.length > 2 || parts[0] === "")
-    return { ok: false, reason: `expected "MAC" or "MAC IP" (e.g. "02:00:00:00:01:02 10.0.0.2"), got ${showValue(s)}` };
+  if (parts[0] === "") return { ok: false, reason: `expected ${MAC_ENTRY_FORM}, got ${showValue(s)}` };
   const mac = normalizeMac(parts[0]!);
   if (mac === null)
     return { ok: false, reason: `expected a MAC address such as "02:00:00:00:01:02", got ${showValue(parts[0])}` };
@@ -74,14 +76,18 @@ export function parseMacEntry(s: string): Parsed<MacEntry> {
       ok: false,
       reason: `expected a unicast MAC address, got ${showValue(parts[0])} (the I/G bit of the first octet is set: multicast or broadcast)`,
     };
-  if (parts.length === 1) return { ok: true, value: { mac } };
-  const ip = normalizeIp(parts[1]!);
-  if (ip === null)
-    return { ok: false, reason: `expected an IPv4 or IPv6 address after the MAC, got ${showValue(parts[1])}` };
-  const bad = notUnicast(ip);
-  if (bad !== null)
-    return { ok: false, reason: `expected a unicast address after the MAC, got ${showValue(parts[1])} (${bad})` };
-  return { ok: true, value: { mac, ip } };
+  const ips: string[] = [];
+  for (const text of parts.slice(1)) {
+    const ip = normalizeIp(text);
+    if (ip === null)
+      return { ok: false, reason: `expected an IPv4 or IPv6 address after the MAC, got ${showValue(text)}` };
+    const bad = notUnicast(ip);
+    if (bad !== null)
+      return { ok: false, reason: `expected a unicast address after the MAC, got ${showValue(text)} (${bad})` };
+    if (ips.includes(ip)) return { ok: false, reason: `duplicate address ${ip} in ${showValue(s)}` };
+    ips.push(ip);
+  }
+  return { ok: true, value: { mac, ips } };
 }
 
 /** An RFC 9161 static proxy-ARP/ND entry: "IP MAC", the IP canonical, the MAC a unicast one. */
@@ -193,7 +199,7 @@ export const BGP_PORT = 179;
 export const RESTART_TIME = 120;
 
 const MAC_ENTRY_PATTERN =
-  "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))?\\s*$";
+  "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))*\\s*$";
 
 export const NeighborSchema = mapping(
   {
@@ -239,14 +245,14 @@ export const StaticVtepSchema = mapping(
     ),
     macs: list(
       z
-        .string({ error: expected('a MAC, or "MAC IP"') })
+        .string({ error: expected('a MAC, or "MAC IP ..."') })
         .superRefine((s, ctx) => {
           const r = parseMacEntry(s);
           if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason, input: s });
         })
         .meta({ pattern: MAC_ENTRY_PATTERN })
         .describe(
-          'A unicast MAC behind this VTEP ("02:00:00:00:01:02"), announced as a type 2 route; "MAC IP" ("02:00:00:00:01:02 10.0.0.2") announces a MAC/IP route.',
+          'A unicast MAC behind this VTEP ("02:00:00:00:01:02"), announced as a type 2 route; each address after it ("02:00:00:00:01:02 10.0.0.2 2001:db8::2") adds a MAC/IP route. With learning.include-ip, the addresses the MAC uses in ARP/ND at this VTEP are learned as sticky MAC/IP routes too.',
         ),
       "MAC",
     )

@@ -1,7 +1,7 @@
 // What the proxy announces (RFC 7432, RFC 8365): for every service and every static VTEP that is
 // not an EVPN VTEP itself, a type 3 (IMET) route so that EVPN VTEPs flood to the static VTEP, and
-// a type 2 (MAC/IP) route for every configured static MAC. Pure: configuration and the set of
-// EVPN VTEPs in, route groups out.
+// type 2 routes for every configured static MAC: its MAC route and a MAC/IP route per configured
+// address. Pure: configuration and the set of EVPN VTEPs in, route groups out.
 
 import type { OutAttrs } from "../bgp/adj-rib-out.js";
 import {
@@ -151,12 +151,23 @@ export function plan(
       const rd = staticVtepRd(v.address, s.evi, input.localAs);
       if (proxy === undefined) groups.push(imet(v.address, marker));
       if (v.macs.length === 0) continue;
-      // RFC 7432 §15.2: a configured MAC is static: MAC mobility with the sticky flag.
+      // RFC 7432 §15.2: a configured MAC is static: MAC mobility with the sticky flag. Its MAC
+      // route, and a MAC/IP route per configured address (RFC 7432 §7.2: IP Address Length 32
+      // or 128), once each however many entries name the MAC.
       const mac = cache.get(v.address, macRouteAttributes(input.localAs, s.routeTargets, macMobility(0, true)));
-      groups.push({
-        attrs: mac,
-        routes: v.macs.map((m) => macIpRoute({ rd, mac: m.mac, ...(m.ip ? { ip: m.ip } : {}), label1: s.vni })),
-      });
+      const seen = new Set<string>();
+      const routes: EvpnRoute[] = [];
+      const add = (m: string, ip?: string) => {
+        const key = ip === undefined ? m : `${m}/${ip}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        routes.push(macIpRoute({ rd, mac: m, ...(ip !== undefined ? { ip } : {}), label1: s.vni }));
+      };
+      for (const m of v.macs) {
+        add(m.mac);
+        for (const ip of m.ips) add(m.mac, ip);
+      }
+      groups.push({ attrs: mac, routes });
     }
   }
   return groups;

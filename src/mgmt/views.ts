@@ -56,6 +56,7 @@ export interface MacView {
   mac: string;
   vtep: string;
   source: "configured" | "learned";
+  /** Learned addresses; a configured MAC's configured ones too. */
   ips: string[];
   /** RFC 7432 §15 MAC mobility sequence of our route. */
   sequence: number;
@@ -100,18 +101,24 @@ const byAddress = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function views(s: DaemonState): Views {
   const learnedRows = () => s.controller().learner?.table() ?? [];
+  /** Learned MACs, without configured MACs (whose entries hold only learned IPs). */
+  const learnedMacRows = () => learnedRows().filter((r) => !r.configured);
 
   const services = (): ServiceView[] => {
     const ctl = s.controller();
     const suppressed = new Set(ctl.suppressed());
-    const rows = learnedRows();
+    const rows = learnedMacRows();
     return s.config().services.map((svc) => {
       const learnedAt = new Map<string, number>();
       for (const r of rows) if (r.service === svc.name) learnedAt.set(r.vtep, (learnedAt.get(r.vtep) ?? 0) + 1);
       const evpn = [...ctl.evpnVtepsOf(svc)].sort(byAddress);
       const configured = new Set(svc.staticVteps.map((v) => v.address));
       const staticVteps: StaticVtepView[] = [
-        ...svc.staticVteps.map((v) => ({ address: v.address, source: "configured" as const, macs: v.macs.length })),
+        ...svc.staticVteps.map((v) => ({
+          address: v.address,
+          source: "configured" as const,
+          macs: new Set(v.macs.map((m) => m.mac)).size,
+        })),
         ...(ctl.learner?.discovered(svc.vni) ?? [])
           .filter((a) => !configured.has(a))
           .map((address) => ({ address, source: "discovered" as const, macs: 0 })),
@@ -132,7 +139,7 @@ export function views(s: DaemonState): Views {
         evpnVteps: evpn,
         floodList: [...flood].sort(byAddress),
         macs: {
-          configured: svc.staticVteps.reduce((n, v) => n + v.macs.length, 0),
+          configured: svc.staticVteps.reduce((n, v) => n + new Set(v.macs.map((m) => m.mac)).size, 0),
           learned: rows.filter((r) => r.service === svc.name).length,
         },
       };
@@ -161,36 +168,48 @@ export function views(s: DaemonState): Views {
   const macs = (): MacView[] => {
     const now = s.now();
     const out: MacView[] = [];
+    const rows = learnedRows();
+    // A configured MAC's addresses: configured, and learned from its ARP/ND at its VTEP.
+    const learnedIps = new Map<string, string[]>();
+    for (const r of rows) if (r.configured) learnedIps.set(`${r.vni}/${r.mac}`, r.ips);
     for (const svc of s.config().services)
-      for (const v of svc.staticVteps)
-        for (const m of v.macs)
+      for (const v of svc.staticVteps) {
+        const ips = new Map<string, Set<string>>();
+        for (const m of v.macs) {
+          let set = ips.get(m.mac);
+          if (!set) ips.set(m.mac, (set = new Set(learnedIps.get(`${svc.vni}/${m.mac}`))));
+          for (const ip of m.ips) set.add(ip);
+        }
+        for (const [mac, set] of ips)
           out.push({
             service: svc.name,
             vni: svc.vni,
-            mac: m.mac,
+            mac,
             vtep: v.address,
             source: "configured",
-            ips: m.ip !== undefined ? [m.ip] : [],
+            ips: [...set].sort(),
             sequence: 0,
             sticky: true, // RFC 7432 §15.2
             duplicate: false,
             announced: true,
             ageSeconds: null,
           });
-    for (const r of learnedRows())
-      out.push({
-        service: r.service,
-        vni: r.vni,
-        mac: r.mac,
-        vtep: r.vtep,
-        source: "learned",
-        ips: r.ips,
-        sequence: r.seq,
-        sticky: false,
-        duplicate: r.duplicate,
-        announced: r.announced,
-        ageSeconds: Math.max(0, Math.floor((now - r.lastSeen) / 1000)),
-      });
+      }
+    for (const r of rows)
+      if (!r.configured)
+        out.push({
+          service: r.service,
+          vni: r.vni,
+          mac: r.mac,
+          vtep: r.vtep,
+          source: "learned",
+          ips: r.ips,
+          sequence: r.seq,
+          sticky: false,
+          duplicate: r.duplicate,
+          announced: r.announced,
+          ageSeconds: Math.max(0, Math.floor((now - r.lastSeen) / 1000)),
+        });
     return out.sort((a, b) => a.vni - b.vni || byAddress(a.mac, b.mac) || byAddress(a.source, b.source));
   };
 

@@ -24,7 +24,7 @@ export function config(over: Partial<LearnConfig> = {}): LearnConfig {
         evi: 10,
         vni: 10,
         staticVteps: [
-          { address: A, macs: [{ mac: STATIC }] },
+          { address: A, macs: [{ mac: STATIC, ips: [] }] },
           { address: B, macs: [] },
         ],
       },

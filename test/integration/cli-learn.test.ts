@@ -69,7 +69,7 @@ test("--json", () => {
   assert.deepEqual([j.replay.records, j.replay.frames, j.learner.learned, j.learner.learnedIps], [4, 4, 2, 4]);
 });
 
-test("an unknown VTEP and a static MAC are counted, not learned", () => {
+test("an unknown VTEP and a static MAC are counted; the static MAC's addresses at its VTEP are learned", () => {
   const cfg = file(
     "other.yaml",
     config(
@@ -78,7 +78,11 @@ test("an unknown VTEP and a static MAC are counted, not learned", () => {
   );
   const r = cli("learn", "--pcap", FIXTURE, "--config", cfg, "--dry-run");
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /^no MACs learned\n/);
+  assert.match(
+    r.stdout,
+    /^SERVICE .*\nvni10 +10 +192\.0\.2\.1 +02:00:00:00:01:02 +198\.51\.100\.2,2001:db8:100::2 +0 +configured\n/,
+  );
+  assert.match(r.stdout, /learned: 0 MACs, 2 IPs;/);
   assert.match(r.stdout, /static MAC 2, sticky 2,/);
   assert.match(r.stdout, /events: sticky-blocked 1\n/);
   const unknown = file("unknown.yaml", config("      - address: 192.0.2.2"));

@@ -16,9 +16,10 @@ import { h } from "../helpers/hex.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
 const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
-/** The first static VTEP gets two configured MACs unless `macs` is false. */
+/** The first static VTEP gets two configured MACs (one with two addresses) unless `macs` is false. */
 function config(port: number, vteps: string[], extra = "", macs = true): string {
-  return daemonYaml(port, vteps, macs ? ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3"] : [], extra);
+  const entries = ["02:00:00:00:01:02", "02:00:00:00:01:03 198.51.100.3 2001:db8::3"];
+  return daemonYaml(port, vteps, macs ? entries : [], extra);
 }
 
 describe("evpn-proxy run", () => {
@@ -54,6 +55,8 @@ describe("evpn-proxy run", () => {
         [
           "2 192.0.2.1:10 02:00:00:00:01:02 - 10",
           "2 192.0.2.1:10 02:00:00:00:01:03 198.51.100.3 10",
+          "2 192.0.2.1:10 02:00:00:00:01:03 2001:db8::3 10",
+          "2 192.0.2.1:10 02:00:00:00:01:03 - 10",
           "3 192.0.2.1:10 192.0.2.1",
           "3 192.0.2.2:10 192.0.2.2",
         ],

@@ -32,29 +32,17 @@ import {
   S2,
   VNI,
   buildLearningLab,
+  ip6,
+  ipAtAll,
+  macAtAll,
+  pingFrom as ping,
   proxyAndFrrLogs,
 } from "./learning-fixtures.js";
 import { labNote, labSteps, waitWhileRunning } from "../helpers/lab-steps.js";
-import { type Frr, type FrrEvpnMac, type Lab, type LabProcess, withLab } from "../../tools/netlab/index.js";
+import { type Lab, type LabProcess, withLab } from "../../tools/netlab/index.js";
 
 const PREFIX = "t5lr";
 const VNI10_HOSTS = [H1, H2, E1, E2];
-/** A host's IPv6 address in VNI 10: 2001:db8:10::<last octet of its IPv4 address>. */
-const ip6 = (h: Host): string => `2001:db8:10::${h.ip.split(".").at(-1)!}`;
-
-/** One entry of `show evpn arp-cache vni <vni> json` (top level, keyed by IP). */
-interface FrrArpEntry {
-  type?: string;
-  mac?: string;
-  remoteVtep?: string;
-  [k: string]: unknown;
-}
-
-async function arpCache(frr: Frr, vni: number): Promise<Record<string, FrrArpEntry>> {
-  // prints nothing at all when empty
-  const out = (await frr.vtysh(`show evpn arp-cache vni ${vni} json`)).trim();
-  return out ? (JSON.parse(out) as Record<string, FrrArpEntry>) : {};
-}
 
 test(
   "learning lab: hosts behind static VTEPs learned from ARP/ND inside VXLAN (issue 5: 2, 3)",
@@ -73,38 +61,9 @@ test(
 
       const step = labSteps(t, lab, PREFIX, 60_000);
 
-      /** Both FRR VTEPs have `mac` remote at `vtep` (and, if given, a remoteSequence above `above`). */
-      const macAt = (mac: string, vtep: string, above?: Record<string, number>) =>
-        Promise.all(
-          evpn.map(async ([ip, frr]) => {
-            const m = (await frr.evpnMacs(VNI))[mac];
-            if (!m || m.type !== "remote" || m.remoteVtep !== vtep) return undefined;
-            if (above && !((m.remoteSequence ?? 0) > above[ip]!)) return undefined;
-            return m;
-          }),
-        ).then((all) => (all.every(Boolean) ? (all as FrrEvpnMac[]) : undefined));
-      /** Both FRR VTEPs have `ip` in the arp-cache: remote, bound to `mac` at `vtep`. */
-      const ipAt = (ip: string, mac: string, vtep: string) =>
-        Promise.all(
-          evpn.map(async ([, frr]) => {
-            const n = (await arpCache(frr, VNI))[ip];
-            return n && n.type === "remote" && n.mac === mac && n.remoteVtep === vtep ? n : undefined;
-          }),
-        ).then((all) => (all.every(Boolean) ? all : undefined));
-
-      /** ARP/ND caches flushed, then a ping: the host's broadcast ARP request / ND solicitation. */
-      const pingFrom = async (from: Host, to: string, v6 = false): Promise<boolean> => {
-        await lab.exec(from.name, "ip", ["neigh", "flush", "all"]);
-        const r = await lab.exec(
-          from.name,
-          "ping",
-          [...(v6 ? ["-6"] : []), "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", to],
-          {
-            check: false,
-          },
-        );
-        return r.code === 0;
-      };
+      const macAt = (mac: string, vtep: string, above?: Record<string, number>) => macAtAll(evpn, mac, vtep, above);
+      const ipAt = (ip: string, mac: string, vtep: string) => ipAtAll(evpn, ip, mac, vtep);
+      const pingFrom = (from: Host, to: string, v6 = false) => ping(lab, from, to, v6);
 
       await step("0. proxy with learning and no configured MAC: Established, VNI 10 floods to s1/s2", async () => {
         const yaml = learningConfigYaml();

@@ -30,7 +30,7 @@ services:
     static-vteps:
       - address: 192.0.2.1
       - address: 192.0.2.2
-        macs: ["02:00:00:00:01:02"]          # a MAC, or "MAC IP" for a MAC/IP route
+        macs: ["02:00:00:00:01:02"]          # "MAC [IP ...]": a MAC route, a MAC/IP route per IP
 learning:                                    # data-plane learning: next issue; accepted now
   vxlan-listen: 192.0.2.4
   include-ip: true
@@ -77,7 +77,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
       ...INGRESS,
       staticVteps: [
         { address: "192.0.2.1", macs: [] },
-        { address: "192.0.2.2", macs: [{ mac: "02:00:00:00:01:02" }] },
+        { address: "192.0.2.2", macs: [{ mac: "02:00:00:00:01:02", ips: [] }] },
       ],
     },
   ],
@@ -170,6 +170,7 @@ services:
           - 02:AA:BB:CC:DD:EE
           - 02-aa-bb-cc-dd-ee 10.0.0.1
           - "02:aa:bb:cc:dd:ee   2001:DB8::a"
+          - 02:aa:bb:cc:dd:ef 10.0.0.2 2001:DB8::B 10.0.0.3
       - address: 192.0.2.1
         macs: []
   - name: empty
@@ -216,9 +217,10 @@ learning: {}
             {
               address: "2001:db8::1",
               macs: [
-                { mac: "02:aa:bb:cc:dd:ee" },
-                { mac: "02:aa:bb:cc:dd:ee", ip: "10.0.0.1" },
-                { mac: "02:aa:bb:cc:dd:ee", ip: "2001:db8::a" },
+                { mac: "02:aa:bb:cc:dd:ee", ips: [] },
+                { mac: "02:aa:bb:cc:dd:ee", ips: ["10.0.0.1"] },
+                { mac: "02:aa:bb:cc:dd:ee", ips: ["2001:db8::a"] },
+                { mac: "02:aa:bb:cc:dd:ef", ips: ["10.0.0.2", "2001:db8::b", "10.0.0.3"] },
               ],
             },
             { address: "192.0.2.1", macs: [] },
@@ -360,7 +362,7 @@ const BAD: Case[] = [
   [
     "a MAC as a number",
     (d) => (d.services[0]["static-vteps"][1].macs = [2]),
-    [`${F}: services[0].static-vteps[1].macs[0]: expected a MAC, or "MAC IP", got 2`],
+    [`${F}: services[0].static-vteps[1].macs[0]: expected a MAC, or "MAC IP ...", got 2`],
   ],
   [
     "route-targets empty",
@@ -492,8 +494,27 @@ const BAD: Case[] = [
   [
     "MAC IP and more",
     (d) => (d.services[0]["static-vteps"][1].macs = ["02:00:00:00:01:02 10.0.0.2 x"]),
+    [`${F}: services[0].static-vteps[1].macs[0]: expected an IPv4 or IPv6 address after the MAC, got "x"`],
+  ],
+  [
+    "MAC IP IP with a multicast second IP",
+    (d) => (d.services[0]["static-vteps"][1].macs = ["02:00:00:00:01:02 10.0.0.2 2001:db8::2 224.0.0.1"]),
     [
-      `${F}: services[0].static-vteps[1].macs[0]: expected "MAC" or "MAC IP" (e.g. "02:00:00:00:01:02 10.0.0.2"), got "02:00:00:00:01:02 10.0.0.2 x"`,
+      `${F}: services[0].static-vteps[1].macs[0]: expected a unicast address after the MAC, got "224.0.0.1" (a multicast address)`,
+    ],
+  ],
+  [
+    "an address twice in one entry",
+    (d) => (d.services[0]["static-vteps"][1].macs = ["02:00:00:00:01:02 2001:db8::2 10.0.0.2 2001:DB8:0::2"]),
+    [
+      `${F}: services[0].static-vteps[1].macs[0]: duplicate address 2001:db8::2 in "02:00:00:00:01:02 2001:db8::2 10.0.0.2 2001:DB8:0::2"`,
+    ],
+  ],
+  [
+    "an empty MAC entry",
+    (d) => (d.services[0]["static-vteps"][1].macs = ["  "]),
+    [
+      `${F}: services[0].static-vteps[1].macs[0]: expected "MAC" or "MAC IP ..." (e.g. "02:00:00:00:01:02 10.0.0.2 2001:db8::2"), got "  "`,
     ],
   ],
   [
@@ -671,6 +692,17 @@ const BAD: Case[] = [
     (d) => (d.services[0]["static-vteps"][1].macs = ["02:00:00:00:01:02 10.0.0.2", "02:00:00:00:01:03 10.0.0.2"]),
     [
       `${F}: services[0].static-vteps[1].macs[1]: duplicate IP 10.0.0.2: already bound to MAC 02:00:00:00:01:02 (services[0].static-vteps[1].macs[0])`,
+    ],
+  ],
+  [
+    "an IPv6 address of a MAC with several bound to another MAC",
+    (d) =>
+      (d.services[0]["static-vteps"][1].macs = [
+        "02:00:00:00:01:02 10.0.0.2 2001:db8::2",
+        "02:00:00:00:01:03 10.0.0.3 2001:db8:0:0::2",
+      ]),
+    [
+      `${F}: services[0].static-vteps[1].macs[1]: duplicate IP 2001:db8::2: already bound to MAC 02:00:00:00:01:02 (services[0].static-vteps[1].macs[0])`,
     ],
   ],
   // unknown keys, at every level

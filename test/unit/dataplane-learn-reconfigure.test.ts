@@ -49,7 +49,13 @@ describe("what stays configured is kept and not re-sent", () => {
     const before = l.table();
     const counters = l.counters();
     const next = vteps10(cfg, [
-      { address: A, macs: [{ mac: STATIC }, { mac: "02:00:00:ff:00:01", ip: "192.0.2.100" }] },
+      {
+        address: A,
+        macs: [
+          { mac: STATIC, ips: [] },
+          { mac: "02:00:00:ff:00:01", ips: ["192.0.2.100"] },
+        ],
+      },
       { address: B, macs: [] },
       { address: C, macs: [] },
     ]);
@@ -112,7 +118,7 @@ describe("static and discovered VTEPs", () => {
     const atC = l.table().filter((b) => b.vtep === C);
     assert.equal(atC.length, 1000);
     const next = vteps10(cfg, [
-      { address: A, macs: [{ mac: STATIC }] },
+      { address: A, macs: [{ mac: STATIC, ips: [] }] },
       { address: B, macs: [] },
     ]);
     const out = l.reconfigure(next, S);
@@ -131,7 +137,7 @@ describe("static and discovered VTEPs", () => {
     const cfg = config({ autoDiscover: true, allowedPrefixes: ["192.0.2.0/24"] });
     const l = learner(cfg);
     l.frame(fr(B, M1, "198.51.100.1"), 0);
-    const next = vteps10(cfg, [{ address: A, macs: [{ mac: STATIC }] }]);
+    const next = vteps10(cfg, [{ address: A, macs: [{ mac: STATIC, ips: [] }] }]);
     assert.deepEqual(l.reconfigure(next, S), []);
     assert.deepEqual(l.discovered(10), [B]);
     assert.deepEqual(l.frame(fr(B, M1, "198.51.100.1"), 2 * S), []);
@@ -340,37 +346,58 @@ describe("timers and switches", () => {
 });
 
 describe("a learned MAC that became configured", () => {
-  test("at the same VTEP: its MAC/IP routes are withdrawn, its MAC route is not (the configured one replaces it)", () => {
+  test("at the same VTEP: its addresses stay, announced again sticky; its MAC route and configured addresses are the configuration's", () => {
     const l = learner(config());
     l.frame(fr(A, M1, "198.51.100.1"), 0);
     l.frame(fr(A, M1, "198.51.100.2"), 0);
-    const next = (macs: { mac: string; ip?: string }[]) =>
+    const next = (macs: { mac: string; ips: string[] }[]) =>
       vteps10(config(), [
-        { address: A, macs: [{ mac: STATIC }, ...macs] },
+        { address: A, macs: [{ mac: STATIC, ips: [] }, ...macs] },
         { address: B, macs: [] },
       ]);
-    assert.deepEqual(show(l.reconfigure(next([{ mac: M1 }]), S)), [
-      `-${A} ${M1}/198.51.100.1`,
-      `-${A} ${M1}/198.51.100.2`,
+    // RFC 7432 §15.2: the same NLRI, now sticky at sequence 0; the configured MAC route replaces ours
+    assert.deepEqual(show(l.reconfigure(next([{ mac: M1, ips: [] }]), S)), [
+      `+${A} ${M1}/198.51.100.1 0 sticky`,
+      `+${A} ${M1}/198.51.100.2 0 sticky`,
     ]);
-    assert.deepEqual(l.table(), []);
+    assert.deepEqual(
+      l.table().map((r) => [r.mac, r.ips, r.seq, r.configured]),
+      [[M1, ["198.51.100.1", "198.51.100.2"], 0, true]],
+    );
     assert.deepEqual(l.frame(fr(A, M1, "198.51.100.1"), 2 * S), []);
-    assert.equal(l.counters().staticMac, 1);
-    assert.equal(l.counters().reloadRemoved, 1);
-    // configured with one of its IPs: that MAC/IP route is the configured one's too
-    l.frame(fr(A, M2, "198.51.100.3"), 3 * S);
+    assert.deepEqual([l.counters().staticMac, l.counters().reloadRemoved], [1, 0]);
+    assert.equal(l.announcedRoutes(), 2);
+    // moved here (sequence 1), then configured with one of its IPs: that MAC/IP route is the configured one's
+    l.frame(fr(B, M2, "198.51.100.3"), 3 * S);
     l.frame(fr(A, M2, "198.51.100.4"), 3 * S);
-    assert.deepEqual(show(l.reconfigure(next([{ mac: M1 }, { mac: M2, ip: "198.51.100.4" }]), 4 * S)), [
-      `-${A} ${M2}/198.51.100.3`,
-    ]);
+    assert.deepEqual(
+      show(
+        l.reconfigure(
+          next([
+            { mac: M1, ips: [] },
+            { mac: M2, ips: ["198.51.100.4"] },
+          ]),
+          4 * S,
+        ),
+      ),
+      [`+${A} ${M2}/198.51.100.3 0 sticky`],
+    );
+    assert.deepEqual(l.table()[1]!.ips, ["198.51.100.3"]);
+    // without include-ip, a newly configured MAC's addresses go (but those configured)
+    const o = learner(config());
+    o.frame(fr(A, M2, "198.51.100.3"), 0);
+    o.frame(fr(A, M2, "198.51.100.4"), 0);
+    const off = { ...next([{ mac: M2, ips: ["198.51.100.4"] }]), includeIp: false };
+    assert.deepEqual(show(o.reconfigure(off, S)), [`-${A} ${M2}/198.51.100.3`]);
+    assert.deepEqual(o.table(), []);
   });
 
   test("at another VTEP: all its routes are withdrawn", () => {
     const l = learner(config());
     l.frame(fr(A, M1, "198.51.100.1"), 0);
     const next = vteps10(config(), [
-      { address: A, macs: [{ mac: STATIC }] },
-      { address: B, macs: [{ mac: M1 }] },
+      { address: A, macs: [{ mac: STATIC, ips: [] }] },
+      { address: B, macs: [{ mac: M1, ips: [] }] },
     ]);
     assert.deepEqual(show(l.reconfigure(next, S)), [`-${A} ${M1}/198.51.100.1`, `-${A} ${M1}`]);
     assert.deepEqual(l.table(), []);

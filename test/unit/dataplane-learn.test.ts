@@ -43,10 +43,10 @@ describe("learning from a static VTEP", () => {
     assert.equal(l.counters().refreshed, 2);
   });
 
-  test("a DAD frame teaches nothing; configured MACs are not learned", () => {
+  test("a DAD frame teaches nothing; configured MACs are not learned (their addresses: dataplane-learn-static)", () => {
     const { l } = setup();
     assert.deepEqual(l.frame(fr(A, null, null, 10, "nd-ns"), 0), []);
-    assert.deepEqual(l.frame(fr(A, STATIC, "198.51.100.7"), 0), []);
+    assert.deepEqual(l.frame(fr(A, STATIC, null, 10, "arp-probe"), 0), []);
     assert.equal(l.counters().noBinding, 1);
     assert.equal(l.counters().staticMac, 1);
     assert.deepEqual(l.table(), []);

@@ -212,6 +212,40 @@ describe("EVPN controller", () => {
     assert.deepEqual(sink.take(), []);
   });
 
+  test("a configured MAC: its configured addresses planned, those it uses learned sticky, all withdrawn when it goes", () => {
+    const macs = `["${STATIC} 198.51.100.15 2001:db8::f1"]`;
+    const { ctl, sink, events } = setup(yaml("", macs));
+    ctl.start();
+    assert.deepEqual(sink.take(), [
+      `+imet ${A}`,
+      `+mac ${A}:10 ${STATIC} seq 0 sticky`,
+      `+mac ${A}:10 ${STATIC}/198.51.100.15 seq 0 sticky`,
+      `+mac ${A}:10 ${STATIC}/2001:db8::f1 seq 0 sticky`,
+      `+imet ${B}`,
+    ]);
+    let now = 1_000_000;
+    assert.equal(ctl.frame(arp(A, STATIC, "198.51.100.16"), now), true);
+    assert.equal(ctl.frame(arp(A, STATIC, "198.51.100.15"), now), false); // the configured route
+    assert.equal(ctl.frame(arp(B, STATIC, "198.51.100.17"), now), true); // sticky: only an event
+    assert.deepEqual(sink.take(), [`+mac ${A}:10 ${STATIC}/198.51.100.16 seq 0 sticky (learned)`]);
+    assert.deepEqual(events.splice(1), [{ type: "learning", event: "sticky-blocked", vni: 10, vtep: B, mac: STATIC }]);
+    // kept by a reload that keeps the MAC
+    now += S;
+    ctl.reconfigure(config(yaml("", `["${STATIC} 198.51.100.15 2001:db8::f1", "02:00:00:00:0f:02"]`)), now);
+    assert.deepEqual(sink.take(), [`+mac ${A}:10 02:00:00:00:0f:02 seq 0 sticky`]);
+    // withdrawn, learned and configured, by a reload that removes it
+    now += S;
+    ctl.reconfigure(config(yaml("", "[]")), now);
+    assert.deepEqual(sink.take().sort(), [
+      `-mac ${A}:10 ${STATIC}`,
+      `-mac ${A}:10 ${STATIC}/198.51.100.15`,
+      `-mac ${A}:10 ${STATIC}/198.51.100.16 (learned)`,
+      `-mac ${A}:10 ${STATIC}/2001:db8::f1`,
+      `-mac ${A}:10 02:00:00:00:0f:02`,
+    ]);
+    assert.deepEqual(ctl.learner!.table(), []);
+  });
+
   test("a reload that removes a static VTEP withdraws exactly that VTEP's learned routes and its IMET", () => {
     const { ctl, sink } = setup();
     ctl.start();

@@ -20,7 +20,7 @@ const M1 = "02:00:00:00:01:01";
 const RR: PeerRef = { id: "192.0.2.254", address: "192.0.2.254", routerId: "192.0.2.254", asn: 65000, ebgp: false };
 
 const loaded = parseConfig(
-  vni10Yaml(`      - address: ${A}\n        macs: ["${STATIC}"]\n      - address: ${B}`),
+  vni10Yaml(`      - address: ${A}\n        macs: ["${STATIC} 2001:db8::f1"]\n      - address: ${B}`),
   "views.yaml",
 );
 
@@ -52,6 +52,9 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
   const now = 5_000_000;
   ctl.settle(now);
   ctl.frame({ vtep: A, vni: 10, vlan: null, innerSrcMac: M1, kind: "arp-request", mac: M1, ip: "198.51.100.1" }, now);
+  // the configured MAC's address, learned at its VTEP: shown with its configured one, not as a learned MAC
+  const own = { vtep: A, vni: 10, vlan: null, innerSrcMac: STATIC, kind: "arp-request", mac: STATIC } as const;
+  ctl.frame({ ...own, ip: "198.51.100.15" }, now);
 
   const v = views({
     config: () => config,
@@ -103,7 +106,7 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
       mac: STATIC,
       vtep: A,
       source: "configured",
-      ips: [],
+      ips: ["198.51.100.15", "2001:db8::f1"],
       sequence: 0,
       sticky: true,
       duplicate: false,
@@ -114,15 +117,15 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
   const routes = v.routes();
   assert.deepEqual(
     routes.advertised.planned.map((r) => `${r.route.routeType} ${r.nextHop}`),
-    [`3 ${A}`, `2 ${A}`],
+    [`3 ${A}`, `2 ${A}`, `2 ${A}`],
   );
-  assert.equal(routes.advertised.learned, 2);
+  assert.equal(routes.advertised.learned, 3);
   assert.deepEqual(
     routes.received.map((r) => `${r.route.routeType} ${r.nextHop} from ${r.from} best ${r.best}`).sort(),
     [`3 ${B} from 192.0.2.254 best true`, `3 ${E} from 192.0.2.254 best true`],
   );
   const c = v.counters();
-  assert.deepEqual(c.routes, { planned: 2, learned: 2, received: 2 });
+  assert.deepEqual(c.routes, { planned: 3, learned: 3, received: 2 });
   assert.equal(c.learning?.learned, 1);
   assert.equal(c.source, null);
   // Plain data: JSON round-trips unchanged.

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { digestAttributes } from "../../src/bgp/path-attrs.js";
 import type { Path, PeerRef, RibChange } from "../../src/bgp/rib.js";
-import { encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
+import { decodeMessage, encodeMessage, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
 import type { ServiceSettings as ServicePlan } from "../../src/config/model.js";
 import { AttrsCache, isProxyMarked, plan, replicatorMarker } from "../../src/evpn/plan.js";
 import { EvpnVtepTracker } from "../../src/evpn/vteps.js";
@@ -17,7 +17,13 @@ const S10: ServicePlan = {
   ...INGRESS,
   staticVteps: [
     { address: "192.0.2.1", macs: [] },
-    { address: "192.0.2.2", macs: [{ mac: "02:00:00:00:01:02" }, { mac: "02:00:00:00:01:03", ip: "198.51.100.3" }] },
+    {
+      address: "192.0.2.2",
+      macs: [
+        { mac: "02:00:00:00:01:02", ips: [] },
+        { mac: "02:00:00:00:01:03", ips: ["198.51.100.3"] },
+      ],
+    },
   ],
 };
 const S20: ServicePlan = {
@@ -56,6 +62,7 @@ describe("plan", () => {
       macs2!.routes.map((r) => (r.routeType === 2 ? [r.rd, r.mac, r.ip, r.label1, r.esi] : [])),
       [
         ["192.0.2.2:10", "02:00:00:00:01:02", undefined, 10, "00:00:00:00:00:00:00:00:00:00"],
+        ["192.0.2.2:10", "02:00:00:00:01:03", undefined, 10, "00:00:00:00:00:00:00:00:00:00"],
         ["192.0.2.2:10", "02:00:00:00:01:03", "198.51.100.3", 10, "00:00:00:00:00:00:00:00:00:00"],
       ],
     );
@@ -83,6 +90,57 @@ describe("plan", () => {
           },
         ],
       });
+  });
+
+  test("a MAC with several configured addresses: its MAC route and a MAC/IP route per address, each once", () => {
+    const s: ServicePlan = {
+      ...S10,
+      staticVteps: [
+        {
+          address: "192.0.2.2",
+          macs: [
+            { mac: "02:00:00:00:01:02", ips: ["198.51.100.2", "2001:db8::2", "198.51.100.22"] },
+            { mac: "02:00:00:00:01:02", ips: ["2001:db8::2", "2001:db8::22"] },
+          ],
+        },
+      ],
+    };
+    const [, macs] = plan({ localAs: 65000, services: [s] }, none, new AttrsCache());
+    assert.deepEqual(
+      macs!.routes.map((r) => (r.routeType === 2 ? `${r.rd} ${r.mac} ${r.ip ?? "-"} ${r.label1}` : "")),
+      [
+        "192.0.2.2:10 02:00:00:00:01:02 - 10",
+        "192.0.2.2:10 02:00:00:00:01:02 198.51.100.2 10",
+        "192.0.2.2:10 02:00:00:00:01:02 2001:db8::2 10",
+        "192.0.2.2:10 02:00:00:00:01:02 198.51.100.22 10",
+        "192.0.2.2:10 02:00:00:00:01:02 2001:db8::22 10",
+      ],
+    );
+    // one attribute object: next hop the static VTEP, MAC mobility sticky at sequence 0 (RFC 7432 §15.2)
+    assert.equal(macs!.attrs.nextHop, "192.0.2.2");
+    const ext = macs!.attrs.attributes.find((a) => a.kind === "ext-communities");
+    assert.deepEqual(ext && ext.kind === "ext-communities" && ext.communities.at(-1), {
+      kind: "mac-mobility",
+      flags: 1,
+      sequence: 0,
+    });
+    // the routes encode and decode back, each with its IP Address Length (RFC 7432 §7.2: 32 or 128)
+    const bytes = encodeMessage({
+      type: 2,
+      withdrawn: [],
+      nlri: [],
+      attributes: [
+        ...macs!.attrs.attributes,
+        { kind: "mp-reach", afi: 25, safi: 70, nextHop: ["192.0.2.2"], nlri: { family: "evpn", routes: macs!.routes } },
+      ],
+    });
+    const r = decodeMessage(bytes, { as4: true });
+    const reach = r.ok ? r.message.type === 2 && r.message.attributes.find((a) => a.kind === "mp-reach") : undefined;
+    assert.ok(reach && reach.kind === "mp-reach" && reach.nlri.family === "evpn");
+    assert.deepEqual(
+      reach.nlri.routes.map((x) => (x.routeType === 2 ? `${x.mac} ${x.ip ?? "-"}` : "")),
+      macs!.routes.map((x) => (x.routeType === 2 ? `${x.mac} ${x.ip ?? "-"}` : "")),
+    );
   });
 
   test("EVI ≠ VNI: RD from the EVI, label from the VNI, the configured route targets", () => {
@@ -115,7 +173,7 @@ describe("plan", () => {
     );
     assert.deepEqual(
       g.flatMap((x) => x.routes.map((r) => (r as { rd: string }).rd)),
-      ["192.0.2.2:10", "192.0.2.2:10", "192.0.2.2:10", "192.0.2.1:200"],
+      ["192.0.2.2:10", "192.0.2.2:10", "192.0.2.2:10", "192.0.2.2:10", "192.0.2.1:200"],
     );
   });
 

@@ -86,10 +86,11 @@ export class Learner {
       return out;
     }
     const ip = this.cfg.includeIp ? f.ip : null;
-    // Configured MACs are sticky (RFC 7432 §15.2): announced by the daemon, never learned, never moved.
+    // Configured MACs are sticky (RFC 7432 §15.2): announced by the daemon, never moved; only
+    // the addresses they use at their configured VTEP are learned.
     const staticAt = svc.staticMacs.get(mac);
     if (staticAt !== undefined) {
-      if (staticAt === vtep) this.stats.staticMac++;
+      if (staticAt === vtep) this.configuredSeen(svc, mac, vtep, ip, now, out);
       else this.blockSticky(svc, vtep, mac, now, out);
       return out;
     }
@@ -115,7 +116,8 @@ export class Learner {
     const out: LearnAction[] = [];
     const t = this.t;
     const m = this.services.get(vni)?.macs.get(mac);
-    if (m === undefined || t.mAnn[m] !== 1) return out;
+    // A configured MAC's routes are sticky (RFC 7432 §15.2): the fabric's route never moves them.
+    if (m === undefined || t.mAnn[m] !== 1 || t.mCfg[m] === 1) return out;
     const r = this.fabric.remoteMac(vni, mac);
     if (r === undefined) return out;
     if (r.seq > t.mSeen[m]!) t.mSeen[m] = r.seq;
@@ -166,10 +168,13 @@ export class Learner {
         t.touch(m, now, true);
         continue;
       }
+      // A configured MAC's entry holds only learned IPs: those age, the MAC itself does not.
+      const cfg = t.mCfg[m] === 1;
+      if (cfg) this.stats.agedIps += t.ipCount(m, Infinity);
       if (t.mAnn[m] === 1) t.withdrawAll(m, out);
-      if (this.macEvents) out.push(this.macEvent("aged", m));
+      if (this.macEvents && !cfg) out.push(this.macEvent("aged", m));
       this.remove(m, true);
-      this.stats.aged++;
+      if (!cfg) this.stats.aged++;
     }
     return out;
   }
@@ -212,11 +217,12 @@ export class Learner {
   announcedRoutes(): number {
     const t = this.t;
     let n = 0;
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) n += 1 + t.ipCount(m, Infinity);
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!)
+      if (t.mAnn[m] === 1) n += 1 - t.mCfg[m]! + t.ipCount(m, Infinity);
     return n;
   }
 
-  /** Learned MACs, sorted by VNI then MAC. */
+  /** Learned MACs and configured MACs with learned IPs (`configured`), sorted by VNI then MAC. */
   table(): LearnedBinding[] {
     const t = this.t;
     const rows: LearnedBinding[] = [];
@@ -229,6 +235,7 @@ export class Learner {
         vtep: t.vtepOf(m),
         ips: t.ipsOf(m).sort(),
         seq: t.mSeq[m]!,
+        configured: t.mCfg[m] === 1,
         announced: t.mAnn[m] === 1,
         duplicate: this.mob.isDuplicate(m),
         lastSeen: t.mLast[m]!,
@@ -273,7 +280,7 @@ export class Learner {
       const s = old.get(identity(n));
       if (s === undefined) return n;
       old.delete(identity(n));
-      this.restate(s, n, next.staticIps, out);
+      this.restate(s, n, out);
       return s;
     });
     for (const s of old.values()) for (const m of [...s.macs.values()]) this.drop(m, out, "reloadRemoved");
@@ -320,6 +327,36 @@ export class Learner {
       vtep,
       mac,
     });
+  }
+
+  /**
+   * A configured MAC seen at its configured VTEP. Its MAC route and configured MAC/IP routes are
+   * the daemon's; an address it uses (ARP, NA with the target link-layer address, NS with the
+   * source link-layer address; never a probe or DAD: src/wire/packet.ts) becomes a MAC/IP route
+   * of its own entry, sticky like the MAC (RFC 7432 §15.2), bound, aged and limited as a learned
+   * MAC's.
+   */
+  private configuredSeen(
+    svc: Service,
+    mac: string,
+    vtep: string,
+    ip: string | null,
+    now: number,
+    out: LearnAction[],
+  ): void {
+    this.stats.staticMac++;
+    const t = this.t;
+    let m = svc.macs.get(mac);
+    if (m !== undefined) t.touch(m, now);
+    if (ip === null || (svc.staticIps.size > 0 && svc.staticIps.has(`${mac}/${ip}`))) return;
+    const fresh = m === undefined;
+    if (m === undefined) {
+      m = t.addMac(svc, mac, vtep, 0, now);
+      t.mCfg[m] = 1;
+      t.mAnn[m] = 1;
+    }
+    this.learnIp(svc, m, ip, now, out);
+    if (fresh && t.mIp[m] === NIL) t.freeMac(m); // refused by a limit: no entry without an IP
   }
 
   /**
@@ -409,7 +446,7 @@ export class Learner {
 
   private remove(m: number, detach: boolean): void {
     const t = this.t;
-    this.lim.count(t.vtepOf(m), t.svcOf(m).vni, -1);
+    if (t.mCfg[m] === 0) this.lim.count(t.vtepOf(m), t.svcOf(m).vni, -1); // configured MACs are not counted
     this.mob.forget(m, detach);
     t.freeMac(m);
   }
@@ -423,48 +460,80 @@ export class Learner {
     if (t.mAnn[m] === 1) out.push(t.withdrawal(m, ip));
   }
 
-  /** Withdraws and frees entry `m`, freeze included, counted in `counter`. */
+  /** Withdraws and frees entry `m`, freeze included, counted in `counter` (a configured MAC's IPs in reloadRemovedIps). */
   private drop(m: number, out: LearnAction[], counter: "reloadRemoved" | "reloadLimited"): void {
-    if (this.t.mAnn[m] === 1) this.t.withdrawAll(m, out);
+    const t = this.t;
+    if (t.mCfg[m] === 1) this.stats.reloadRemovedIps += t.ipCount(m, Infinity);
+    else this.stats[counter]++;
+    if (t.mAnn[m] === 1) t.withdrawAll(m, out);
     this.remove(m, false);
-    this.stats[counter]++;
   }
 
   /**
    * A kept service takes its new static VTEPs and MACs. Its entries stay at a VTEP still static
-   * or auto-discoverable (a static VTEP that no longer is becomes a discovered one); the rest go.
+   * or auto-discoverable (a static VTEP that no longer is becomes a discovered one); a configured
+   * MAC's entry stays while the MAC is configured there; the rest go.
    */
-  private restate(s: Service, n: Service, staticIps: Set<string>, out: LearnAction[]): void {
+  private restate(s: Service, n: Service, out: LearnAction[]): void {
     const t = this.t;
     const was = s.discovered;
     s.staticVteps = n.staticVteps;
     s.staticMacs = n.staticMacs;
+    s.staticIps = n.staticIps;
     s.discovered = new Set();
     const allowed = (v: string) => !s.staticVteps.has(v) && discoverable(this.cfg, this.prefixes, v);
     for (const v of was) if (allowed(v)) s.discovered.add(v);
     for (const m of [...s.macs.values()]) {
       const vtep = t.vtepOf(m);
       const at = s.staticMacs.get(t.mMac[m]!);
-      if (at !== undefined) this.dropConfigured(m, at === vtep, staticIps, out);
+      if (t.mCfg[m] === 1) {
+        if (at === vtep && this.cfg.includeIp) this.yieldConfiguredIps(s, m);
+        else this.drop(m, out, "reloadRemoved");
+      } else if (at !== undefined) this.adopt(s, m, at, out);
       else if (s.discovered.has(vtep) || allowed(vtep)) s.discovered.add(vtep);
       else if (!s.staticVteps.has(vtep)) this.drop(m, out, "reloadRemoved");
     }
   }
 
   /**
-   * A learned MAC now configured goes (RFC 7432 §15.2: configured MACs are sticky, not learned).
-   * At its configured VTEP the configured routes have the NLRI of ours (RD <vtep>:<evi>, MAC,
-   * IP; RFC 7432 §7.2) and replace them: those are not withdrawn.
+   * Bindings of entry `m` for addresses now configured for its MAC go, not withdrawn: the
+   * configured MAC/IP route has the NLRI of ours (RD <vtep>:<evi>, MAC, IP; RFC 7432 §7.2) and
+   * replaces it.
    */
-  private dropConfigured(m: number, same: boolean, staticIps: Set<string>, out: LearnAction[]): void {
+  private yieldConfiguredIps(s: Service, m: number): void {
     const t = this.t;
-    if (t.mAnn[m] === 1) {
-      const key = `${t.svcOf(m).vni}/${t.mMac[m]}/`;
-      for (const ip of t.ipsOf(m).sort()) if (!same || !staticIps.has(key + ip)) out.push(t.withdrawal(m, ip));
-      if (!same) out.push(t.withdrawal(m, null));
+    if (s.staticIps.size === 0 || t.mIp[m] === NIL) return;
+    const mac = t.mMac[m]!;
+    for (const ip of t.ipsOf(m)) if (s.staticIps.has(`${mac}/${ip}`)) t.dropIp(s, s.ips.get(ipKey(ip))!, m);
+  }
+
+  /**
+   * A learned MAC now configured (RFC 7432 §15.2: configured MACs are sticky). At another VTEP
+   * all its routes go. At its VTEP it becomes a configured MAC's entry: the configured routes
+   * have the NLRI of ours and replace them (not withdrawn); its other addresses stay, announced
+   * again sticky at sequence 0 (without include-ip they are withdrawn).
+   */
+  private adopt(s: Service, m: number, at: string, out: LearnAction[]): void {
+    const t = this.t;
+    const vtep = t.vtepOf(m);
+    const mac = t.mMac[m]!;
+    if (at !== vtep || !this.cfg.includeIp) {
+      if (t.mAnn[m] === 1) {
+        for (const ip of t.ipsOf(m).sort())
+          if (at !== vtep || !s.staticIps.has(`${mac}/${ip}`)) out.push(t.withdrawal(m, ip));
+        if (at !== vtep) out.push(t.withdrawal(m, null));
+      }
+      this.remove(m, false);
+      this.stats.reloadRemoved++;
+      return;
     }
-    this.remove(m, false);
-    this.stats.reloadRemoved++;
+    this.lim.count(vtep, s.vni, -1);
+    this.mob.forget(m, false);
+    t.mCfg[m] = 1;
+    t.mSeq[m] = 0;
+    t.mAnn[m] = 1;
+    this.yieldConfiguredIps(s, m);
+    for (const ip of t.ipsOf(m).sort()) out.push(t.announcement(m, ip));
   }
 
   /** A lowered max-ips-per-mac: the least recently seen IPs of a MAC beyond it go. */
@@ -488,7 +557,8 @@ export class Learner {
     const t = this.t;
     const lim = this.lim;
     const over: number[] = [];
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (lim.over(t.vtepOf(m), t.svcOf(m).vni)) over.push(m);
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!)
+      if (t.mCfg[m] === 0 && lim.over(t.vtepOf(m), t.svcOf(m).vni)) over.push(m);
     over.sort((a, b) => t.mLast[a]! - t.mLast[b]!);
     for (const m of over) {
       const vtep = t.vtepOf(m);

@@ -9,8 +9,6 @@ import type { LearnConfig, Service } from "./types.js";
 export interface Settings {
   /** New Service objects (idx -1, nothing learned). */
   services: Service[];
-  /** Configured MAC/IP routes, `vni/mac/ip` (canonical). */
-  staticIps: Set<string>;
   prefixes: Prefix[];
 }
 
@@ -22,7 +20,6 @@ function canonicalIp(s: string): string {
 
 export function compile(cfg: LearnConfig): Settings {
   const services: Service[] = [];
-  const staticIps = new Set<string>();
   for (const s of cfg.services) {
     const svc: Service = {
       name: s.name,
@@ -31,6 +28,7 @@ export function compile(cfg: LearnConfig): Settings {
       staticVteps: new Set(),
       discovered: new Set(),
       staticMacs: new Map(),
+      staticIps: new Set(),
       idx: -1,
       macs: new Map(),
       ips: new Map(),
@@ -42,7 +40,7 @@ export function compile(cfg: LearnConfig): Settings {
         const mac = normalizeMac(m.mac);
         if (mac === null) throw new InvariantError("ERR_LEARN_CONFIG", `"${m.mac}" is not a MAC address`);
         svc.staticMacs.set(mac, vtep);
-        if (m.ip !== undefined) staticIps.add(`${s.vni}/${mac}/${canonicalIp(m.ip)}`);
+        for (const ip of m.ips) svc.staticIps.add(`${mac}/${canonicalIp(ip)}`);
       }
     }
     services.push(svc);
@@ -52,7 +50,7 @@ export function compile(cfg: LearnConfig): Settings {
     if (r === null) throw new InvariantError("ERR_LEARN_CONFIG", `allowed-vtep-prefixes: "${p}" is not a CIDR prefix`);
     return r;
   });
-  return { services, staticIps, prefixes };
+  return { services, prefixes };
 }
 
 /** Whether auto-discovery admits `vtep`. */

@@ -73,6 +73,7 @@ export class LearnTable {
     this.mSeq = growF64(this.mSeq, n);
     this.mSeen = growF64(this.mSeen, n);
     this.mAnn = growU8(this.mAnn, n);
+    this.mCfg = growU8(this.mCfg, n);
     this.mLast = growF64(this.mLast, n);
     this.mQueued = growF64(this.mQueued, n);
     this.mIp = growI32(this.mIp, n);
@@ -87,6 +88,11 @@ export class LearnTable {
   mSeen = new Float64Array(INITIAL_SLOTS);
   /** 1: our routes are announced. */
   mAnn = new Uint8Array(INITIAL_SLOTS);
+  /**
+   * 1: a configured MAC at its configured VTEP. Only its IP bindings are ours, announced sticky
+   * at sequence 0 (RFC 7432 §15.2); its MAC route is the configuration's.
+   */
+  mCfg = new Uint8Array(INITIAL_SLOTS);
   mLast = new Float64Array(INITIAL_SLOTS);
   mQueued = new Float64Array(INITIAL_SLOTS);
   /** First IP binding (its owner ring, in binding order), or NIL. */
@@ -114,6 +120,7 @@ export class LearnTable {
     this.mSeq[m] = seq;
     this.mSeen[m] = seq;
     this.mAnn[m] = 0;
+    this.mCfg[m] = 0;
     this.mLast[m] = now;
     this.mQueued[m] = now;
     this.mIp[m] = NIL;
@@ -220,7 +227,8 @@ export class LearnTable {
   announcement(m: number, ip: string | null): LearnAction {
     const { name: service, evi, vni } = this.svcOf(m);
     const vtep = this.vtepOf(m);
-    return { type: "announce", service, evi, vni, vtep, mac: this.mMac[m]!, ip, seq: this.mSeq[m]!, sticky: false };
+    const sticky = this.mCfg[m] === 1;
+    return { type: "announce", service, evi, vni, vtep, mac: this.mMac[m]!, ip, seq: this.mSeq[m]!, sticky };
   }
 
   withdrawal(m: number, ip: string | null): LearnAction {
@@ -228,15 +236,16 @@ export class LearnTable {
     return { type: "withdraw", service, evi, vni, vtep: this.vtepOf(m), mac: this.mMac[m]!, ip };
   }
 
+  /** The MAC route (unless configured), then its MAC/IP routes. */
   announceAll(m: number, out: LearnAction[]): void {
-    out.push(this.announcement(m, null));
+    if (this.mCfg[m] === 0) out.push(this.announcement(m, null));
     for (const ip of this.ipsOf(m).sort()) out.push(this.announcement(m, ip));
   }
 
-  /** MAC/IP routes first, then the MAC route. */
+  /** MAC/IP routes first, then the MAC route (unless configured). */
   withdrawAll(m: number, out: LearnAction[]): void {
     for (const ip of this.ipsOf(m).sort()) out.push(this.withdrawal(m, ip));
-    out.push(this.withdrawal(m, null));
+    if (this.mCfg[m] === 0) out.push(this.withdrawal(m, null));
   }
 
   private allocMac(): number {

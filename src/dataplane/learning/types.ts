@@ -88,6 +88,11 @@ export interface LearnedBinding {
   vtep: string;
   ips: string[];
   seq: number;
+  /**
+   * A configured MAC at its configured VTEP: only its IP bindings are learned, announced sticky
+   * (RFC 7432 §15.2); its MAC route and configured addresses are the configuration's.
+   */
+  configured: boolean;
   /** false: the fabric's route for the MAC won (RFC 7432 §15.1) and ours is withdrawn. */
   announced: boolean;
   duplicate: boolean;
@@ -118,9 +123,12 @@ export interface LearnCounters {
   limitVni: number;
   limitRate: number;
   limitIps: number;
-  /** Learned MACs dropped by a reconfiguration: service or VTEP gone, or the MAC now configured. */
+  /** Learned MACs dropped by a reconfiguration: service or VTEP gone, or the MAC now configured elsewhere. */
   reloadRemoved: number;
-  /** IP bindings dropped by a reconfiguration that turned include-ip off. */
+  /**
+   * IP bindings dropped by a reconfiguration: include-ip turned off, or the bindings of a
+   * configured MAC whose configuration went (MAC removed or moved, VTEP or service gone).
+   */
   reloadRemovedIps: number;
   /** Learned MACs and IP bindings dropped by a reconfiguration that lowered a limit. */
   reloadLimited: number;
@@ -169,6 +177,8 @@ export interface Service {
   discovered: Set<string>;
   /** Configured (sticky) MACs → their VTEP. */
   staticMacs: Map<string, string>;
+  /** Configured MAC/IP routes, `mac/ip` (canonical): the configuration's, never learned. */
+  staticIps: Set<string>;
   /** Index in `LearnTable.svcs` (the MAC table's service column). */
   idx: number;
   /** Learned MACs: MAC text (the string the entry keeps) → MAC slot. */
