@@ -71,7 +71,12 @@ export function checkReplication(c: ProxyConfig, file: ConfigFile): DataplanePro
           });
       });
     const configured = new Map<string, string>();
-    for (const v of s.staticVteps) for (const m of v.macs) if (m.ip !== undefined) configured.set(m.ip, m.mac);
+    const located = new Set<string>();
+    for (const v of s.staticVteps)
+      for (const m of v.macs) {
+        located.add(m.mac);
+        for (const ip of m.ips) configured.set(ip, m.mac);
+      }
     const seen = new Map<string, number>();
     s.arpNdProxy?.static.forEach((e, k) => {
       const path = [...at, "arp-nd-proxy", "static", k];
@@ -81,6 +86,11 @@ export function checkReplication(c: ProxyConfig, file: ConfigFile): DataplanePro
       const mac = configured.get(e.ip);
       if (mac !== undefined && mac !== e.mac)
         out.push({ path, message: `${e.ip} is bound to MAC ${mac} under static-vteps; an address has one MAC` });
+      else if (!located.has(e.mac))
+        out.push({
+          path,
+          message: `MAC ${e.mac} is not configured under any static VTEP of the service; a static entry is announced where its MAC is (add it to that VTEP's macs)`,
+        });
     });
   });
   return out;

@@ -16,7 +16,7 @@ services:
     vni: 10
     static-vteps:
       - address: 192.0.2.1
-        macs: ["02:00:00:00:01:01 198.51.100.1"]
+        macs: ["02:00:00:00:01:01 198.51.100.1", "02:00:00:00:00:0a", "02:00:00:00:00:0b", "02:00:00:00:00:07"]
 ${service}
 ${learning}`;
 }
@@ -133,6 +133,7 @@ describe("replication settings", () => {
       [
         "t.yaml: services[0].arp-nd-proxy.static[0]: 198.51.100.1 is bound to MAC 02:00:00:00:01:01 under static-vteps; an address has one MAC",
         "t.yaml: services[0].arp-nd-proxy.static[2]: duplicate entry for 198.51.100.7 (also services[0].arp-nd-proxy.static[1])",
+        "t.yaml: services[0].arp-nd-proxy.static[2]: MAC 02:00:00:00:00:08 is not configured under any static VTEP of the service; a static entry is announced where its MAC is (add it to that VTEP's macs)",
       ],
     );
     const self = yaml("    replication: proxy").replace("vxlan-listen: 192.0.2.4", "vxlan-listen: 192.0.2.1");
