@@ -83,6 +83,8 @@ export class Daemon {
       rib: () => this.speaker.rib,
       controller: () => this.controller,
       sources: () => this.source?.counters,
+      replication: () => this.replication,
+      senders: () => this.senders.map((x) => ({ mode: x.mode, counters: x.counters })),
       now: () => Date.now(),
     };
     this.views = views(state);

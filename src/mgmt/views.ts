@@ -9,7 +9,10 @@ import type { EvpnRoute } from "../codec/index.js";
 import type { ProxyConfig } from "../config/model.js";
 import type { SourceCounters } from "../dataplane/io/udp-source.js";
 import type { LearnCounters } from "../dataplane/learning/learner.js";
+import type { SenderCounters } from "../dataplane/io/vxlan-sender.js";
+import type { ReplicationCounters, ReplicationEngine } from "../dataplane/replication/engine.js";
 import type { Controller } from "../evpn/controller.js";
+import { compareAddresses } from "../net/addr.js";
 
 /** What the views read; the composition root provides it. */
 export interface DaemonState {
@@ -18,6 +21,10 @@ export interface DaemonState {
   rib(): Pick<Rib, "locRib" | "localCount">;
   controller(): Pick<Controller, "learner" | "planned" | "plannedCount" | "suppressed" | "evpnVtepsOf" | "evpnVteps">;
   sources(): SourceCounters | undefined;
+  /** The replication engine (flood lists, election, counters). */
+  replication(): Pick<ReplicationEngine, "flood" | "counters" | "self">;
+  /** Counters of the open VXLAN senders, by mode. */
+  senders(): { mode: "preserve" | "proxy"; counters: SenderCounters }[];
   /** Wall-clock milliseconds (MAC ages). */
   now(): number;
 }
@@ -39,9 +46,25 @@ export interface ServiceView {
   staticVteps: StaticVtepView[];
   /** VTEPs that announce their own IMET route with one of the service's route targets. */
   evpnVteps: string[];
-  /** Every VTEP an EVPN VTEP floods this service's BUM traffic to: proxied static VTEPs and EVPN VTEPs. */
+  /**
+   * Every VTEP an EVPN VTEP floods this service's BUM traffic to: proxied static VTEPs and EVPN
+   * VTEPs; with replication by the proxy, the EVPN VTEPs and the replicating proxies.
+   */
   floodList: string[];
   macs: { configured: number; learned: number };
+  replication: ReplicationView;
+}
+
+export interface ReplicationView {
+  mode: "ingress" | "proxy";
+  /** Outer source address of copies: the sending VTEP's, or the proxy's. */
+  source: "vtep" | "proxy";
+  /** Replicating proxies of the service, this one included (RFC 7432 §8.5 candidate order); [] with ingress. */
+  replicators: string[];
+  /** The proxy elected to replicate, null with ingress replication. */
+  elected: string | null;
+  /** This proxy replicates the service's BUM traffic now (elected, and past the election wait). */
+  forwarding: boolean;
 }
 
 export interface VtepView {
@@ -86,6 +109,8 @@ export interface CountersView {
   routes: { planned: number; learned: number; received: number };
   learning: LearnCounters | null;
   source: SourceCounters | null;
+  replication: ReplicationCounters;
+  senders: { mode: "preserve" | "proxy"; counters: SenderCounters }[];
 }
 
 export interface Views {
@@ -97,7 +122,8 @@ export interface Views {
   counters(): CountersView;
 }
 
-const byAddress = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byAddress = compareAddresses;
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function views(s: DaemonState): Views {
   const learnedRows = () => s.controller().learner?.table() ?? [];
@@ -129,7 +155,10 @@ export function views(s: DaemonState): Views {
         configuredMacs: v.macs,
         learnedMacs: learnedAt.get(v.address) ?? 0,
       }));
-      const flood = new Set([...staticVteps.filter((v) => v.proxied).map((v) => v.address), ...evpn]);
+      const list = svc.replication === "proxy" ? s.replication().flood.get(svc.vni) : undefined;
+      const flood = new Set(
+        list ? [...list.candidates, ...evpn] : [...staticVteps.filter((v) => v.proxied).map((v) => v.address), ...evpn],
+      );
       return {
         name: svc.name,
         evi: svc.evi,
@@ -140,7 +169,14 @@ export function views(s: DaemonState): Views {
         floodList: [...flood].sort(byAddress),
         macs: {
           configured: svc.staticVteps.reduce((n, v) => n + new Set(v.macs.map((m) => m.mac)).size, 0),
-          learned: rows.filter((r) => r.service === svc.name).length,
+          learned: rows.filter((r) => r.service === svc.name && !r.configured).length,
+        },
+        replication: {
+          mode: svc.replication,
+          source: svc.replicationSource,
+          replicators: list ? [...list.candidates] : [],
+          elected: list?.elected ?? null,
+          forwarding: svc.replication === "proxy" && s.replication().flood.forwards(svc.vni, s.now()),
         },
       };
     });
@@ -162,7 +198,7 @@ export function views(s: DaemonState): Views {
       for (const svc of config.services)
         if (svc.routeTargets.some((rt) => e.routeTargets.includes(rt))) add(e.vtep, "evpn", svc.name);
     }
-    return [...out.values()].sort((a, b) => byAddress(a.address, b.address) || byAddress(a.kind, b.kind));
+    return [...out.values()].sort((a, b) => byAddress(a.address, b.address) || byText(a.kind, b.kind));
   };
 
   const macs = (): MacView[] => {
@@ -210,7 +246,7 @@ export function views(s: DaemonState): Views {
           announced: r.announced,
           ageSeconds: Math.max(0, Math.floor((now - r.lastSeen) / 1000)),
         });
-    return out.sort((a, b) => a.vni - b.vni || byAddress(a.mac, b.mac) || byAddress(a.source, b.source));
+    return out.sort((a, b) => a.vni - b.vni || byText(a.mac, b.mac) || byText(a.source, b.source));
   };
 
   const routes = (): RoutesView => {
@@ -240,6 +276,8 @@ export function views(s: DaemonState): Views {
       routes: { planned: ctl.plannedCount, learned: ctl.learner?.announcedRoutes() ?? 0, received },
       learning: ctl.learner ? { ...ctl.learner.counters() } : null,
       source: s.sources() ?? null,
+      replication: structuredClone(s.replication().counters),
+      senders: s.senders(),
     };
   };
 

@@ -81,7 +81,7 @@ export const RULES: Rule[] = [
   },
   {
     folder: "src/mgmt",
-    imports: [ERRORS],
+    imports: [ERRORS, "src/net/"],
     typeImports: [
       "src/bgp/",
       "src/bgp/io/",

@@ -7,6 +7,7 @@ import { type PeerRef, Rib } from "../../src/bgp/rib.js";
 import type { EvpnRoute, PathAttribute } from "../../src/codec/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { Learner } from "../../src/dataplane/learning/learner.js";
+import { type CopySink, ReplicationEngine } from "../../src/dataplane/replication/engine.js";
 import { Controller, type RouteSink } from "../../src/evpn/controller.js";
 import { NO_EVENTS } from "../../src/evpn/events.js";
 import { views } from "../../src/mgmt/views.js";
@@ -32,17 +33,21 @@ const sink: RouteSink = {
   setOwnedRoutes: () => undefined,
 };
 
+const NO_COPIES: CopySink = { stage: () => 0, copy: () => undefined };
+
 const imet = (vtep: string): EvpnRoute => ({ routeType: 3, rd: `${vtep}:1`, ethernetTag: 0, originator: vtep });
 
 test("views: services with flood lists, VTEPs, MACs, routes and counters", () => {
   assert.ok(loaded.ok);
   const config = loaded.config;
   const rib = new Rib({ routerId: "192.0.2.4" });
+  const engine = new ReplicationEngine("192.0.2.4", NO_COPIES, () => undefined);
   const ctl = new Controller(config, {
     sink,
     rib,
     events: NO_EVENTS,
     newLearner: (cfg, fabric) => new Learner(cfg, fabric),
+    replication: engine,
   });
   ctl.start();
   // E is an EVPN VTEP; B, configured as static, announces its own IMET route too.
@@ -62,6 +67,8 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
     rib: () => rib,
     controller: () => ctl,
     sources: () => undefined,
+    replication: () => engine,
+    senders: () => [],
     now: () => now + 42_500,
   });
 
@@ -78,6 +85,7 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
       evpnVteps: [B, E],
       floodList: [A, B, E],
       macs: { configured: 1, learned: 1 },
+      replication: { mode: "ingress", source: "vtep", replicators: [], elected: null, forwarding: false },
     },
   ]);
   assert.deepEqual(v.vteps(), [
@@ -130,4 +138,49 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
   assert.equal(c.source, null);
   // Plain data: JSON round-trips unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(v.services())), v.services());
+});
+
+test("views: a service the proxy replicates — its election, flood list and counters", () => {
+  const text = vni10Yaml(`      - address: ${A}\n      - address: ${B}`).replace(
+    "    static-vteps:",
+    "    replication: proxy\n    static-vteps:",
+  );
+  const r = parseConfig(text, "views.yaml");
+  assert.ok(r.ok);
+  const rib = new Rib({ routerId: "192.0.2.4" });
+  const engine = new ReplicationEngine("192.0.2.4", NO_COPIES, () => undefined);
+  const ctl = new Controller(r.config, {
+    sink,
+    rib,
+    events: NO_EVENTS,
+    newLearner: (cfg, fabric) => new Learner(cfg, fabric),
+    replication: engine,
+  });
+  let now = 1_000_000;
+  ctl.start(now);
+  const rt: PathAttribute[] = [{ kind: "ext-communities", communities: [{ kind: "route-target", value: "65000:10" }] }];
+  ctl.ribChanged(rib.applyUpdate(RR, [imet(E)], digestAttributes(rt, E), []));
+  ctl.settle(now);
+  const v = views({
+    config: () => r.config,
+    neighbors: () => [],
+    rib: () => rib,
+    controller: () => ctl,
+    sources: () => undefined,
+    replication: () => engine,
+    senders: () => [],
+    now: () => now,
+  });
+  const svc = v.services()[0]!;
+  assert.deepEqual(svc.floodList, ["192.0.2.4", E], "EVPN VTEPs flood to the proxy alone (and each other)");
+  assert.deepEqual(svc.replication, {
+    mode: "proxy",
+    source: "vtep",
+    replicators: ["192.0.2.4"],
+    elected: "192.0.2.4",
+    forwarding: false,
+  });
+  now += 3000; // RFC 7432 §8.5 wait
+  assert.equal(v.services()[0]!.replication.forwarding, true);
+  assert.deepEqual(v.counters().replication, { datagrams: 0, flooded: 0, unicast: 0, copies: 0, dropped: {} });
 });
