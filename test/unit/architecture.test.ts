@@ -88,6 +88,7 @@ export const RULES: Rule[] = [
       "src/evpn/",
       "src/dataplane/io/",
       "src/dataplane/learning/",
+      "src/dataplane/replication/",
       "src/config/",
       "src/wire/",
       "src/codec/",
