@@ -4,8 +4,7 @@
 // static entries. Documentation addresses only.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ArpNdProxy, learnsFrom } from "../../src/dataplane/arpnd/proxy.js";
-import type { ProxyServiceSettings, ProxySettings } from "../../src/dataplane/arpnd/settings.js";
+import { type ArpNdProxy, learnsFrom } from "../../src/dataplane/arpnd/proxy.js";
 import {
   type ArpNdAction,
   type Decision,
@@ -14,24 +13,8 @@ import {
   FLAG_ROUTER,
 } from "../../src/dataplane/arpnd/types.js";
 import { decodeInner, type PacketResult } from "../../src/wire/packet.js";
+import { A, B, E, E2, IP1, IP2, IP6, M1, M2, M3, proxy, REQ, S } from "../helpers/arpnd.js";
 import { h } from "../helpers/hex.js";
-
-const A = "192.0.2.1"; // static VTEP
-const B = "192.0.2.2"; // static VTEP
-const E = "198.51.100.20"; // EVPN VTEP
-const E2 = "198.51.100.21"; // EVPN VTEP
-const IP1 = "203.0.113.1";
-const IP2 = "203.0.113.2";
-const IP6 = "2001:db8:100::1";
-const M1 = "02:00:00:00:01:01";
-const M2 = "02:00:00:00:01:02";
-const M3 = "02:00:00:00:01:03";
-const REQ = "02:00:00:00:02:01"; // a requester behind B
-const S = 1000;
-
-function proxy(svc: Partial<ProxyServiceSettings> = {}, over: Partial<ProxySettings> = {}): ArpNdProxy {
-  return new ArpNdProxy({ services: [{ vni: 10, name: "vni10", ...svc }], ...over });
-}
 
 /** A decision as text: "reply <mac>@<vtep> R O <source>", "flood <reason>", "drop <reason>". */
 function show(d: Decision): string {

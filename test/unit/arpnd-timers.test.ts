@@ -4,25 +4,9 @@
 // (RFC 9161 §3.2) and their pacing. Documentation addresses only.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ArpNdProxy } from "../../src/dataplane/arpnd/proxy.js";
-import type { ProxyServiceSettings, ProxySettings } from "../../src/dataplane/arpnd/settings.js";
+import type { ArpNdProxy } from "../../src/dataplane/arpnd/proxy.js";
 import { type ArpNdAction, FLAG_OVERRIDE, FLAG_ROUTER } from "../../src/dataplane/arpnd/types.js";
-
-const A = "192.0.2.1";
-const B = "192.0.2.2";
-const C = "192.0.2.3"; // where the requests come from
-const E = "198.51.100.20";
-const IP1 = "203.0.113.1";
-const IP2 = "203.0.113.2";
-const IP6 = "2001:db8:100::1";
-const M1 = "02:00:00:00:01:01";
-const M2 = "02:00:00:00:01:02";
-const REQ = "02:00:00:00:02:01";
-const S = 1000;
-
-function proxy(svc: Partial<ProxyServiceSettings> = {}, over: Partial<ProxySettings> = {}): ArpNdProxy {
-  return new ArpNdProxy({ services: [{ vni: 10, name: "vni10", ...svc }], ...over });
-}
+import { A, B, C, E, IP1, IP2, IP6, M1, M2, proxy, REQ, S } from "../helpers/arpnd.js";
 
 function show(actions: ArpNdAction[]): string[] {
   return actions.map((a) => {

@@ -9,7 +9,7 @@
 // for the request path.
 
 import type { ProxyTable, Svc } from "./table.js";
-import { DYNAMIC, keyText } from "./table.js";
+import { DYNAMIC } from "./table.js";
 import type { ArpNdAction, ArpNdCounters } from "./types.js";
 
 export class Duplicates {
@@ -32,28 +32,16 @@ export class Duplicates {
   recordMove(i: number, now: number, out: ArpNdAction[]): boolean {
     const s = this.t.svcOf(i);
     const from = now - s.cfg.windowMs;
-    let m = this.moves.get(i);
-    if (m === undefined) {
-      m = [];
-      this.moves.set(i, m);
-    }
-    let k = 0;
-    while (k < m.length && m[k]! <= from) k++;
-    if (k > 0) m.splice(0, k);
+    // At most max-moves + 1 times are kept: the oldest leave as the window passes them.
+    const m = this.moves.get(i) ?? [];
+    while (m.length > 0 && m[0]! <= from) m.shift();
     m.push(now);
+    this.moves.set(i, m);
     this.stats.moves++;
     if (m.length <= s.cfg.maxMoves) return false;
     this.hold(i, s, now + s.cfg.holdMs);
     this.stats.duplicates++;
-    const t = this.t;
-    out.push({
-      type: "event",
-      event: "duplicate",
-      vni: s.cfg.vni,
-      ip: keyText(t.key[i]!),
-      mac: t.mac[i]!,
-      vtep: t.vtepName(t.vtep[i]!),
-    });
+    out.push({ type: "event", event: "duplicate", ...this.t.binding(i) });
     return true;
   }
 
@@ -115,14 +103,7 @@ export class Duplicates {
         this.moves.delete(i);
         if (t.src[i] === DYNAMIC) t.requeue(i, now); // a whole refresh cycle ahead of it
         this.stats.released++;
-        out.push({
-          type: "event",
-          event: "duplicate-released",
-          vni: s.cfg.vni,
-          ip: keyText(t.key[i]!),
-          mac: t.mac[i]!,
-          vtep: t.vtepName(t.vtep[i]!),
-        });
+        out.push({ type: "event", event: "duplicate-released", ...t.binding(i) });
       }
       if (h.size === 0) this.held.delete(s);
     }

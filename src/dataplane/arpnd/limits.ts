@@ -156,10 +156,10 @@ export class GarpPacer {
     }
   }
 
-  /** When drain() can next send; Infinity when nothing is pending. */
+  /** When drain() can next send (0 or a past time: now); Infinity when nothing is pending. */
   next(): number {
     if (this.head === this.q.length) return Infinity;
-    return this.tokens >= 1 ? this.at : this.at + ((1 - this.tokens) * 1000) / this.rate;
+    return this.tokens >= 1 ? Math.max(0, this.at) : this.at + ((1 - this.tokens) * 1000) / this.rate;
   }
 
   pending(): number {

@@ -26,77 +26,32 @@
 // should not be flooded). The EVPN route held for an IP comes back when what was above it goes.
 
 import { compareAddresses } from "../../net/addr.js";
-import type { FrameKind } from "../../wire/packet.js";
+import { DROP, FLOOD, type Unanswered } from "./decisions.js";
 import { Duplicates } from "./duplicates.js";
 import { GarpPacer, SourceLimits } from "./limits.js";
 import { NIL } from "../learning/slot-queue.js";
 import { type Compiled, type CompiledService, compile, type ProxySettings } from "./settings.js";
-import {
-  AGE_GRANULARITY_MS,
-  DYNAMIC,
-  EVPN,
-  ipKey,
-  keyText,
-  ProxyTable,
-  SOURCE_NAMES,
-  STATIC,
-  type Svc,
-} from "./table.js";
+import { AGE_GRANULARITY_MS, DYNAMIC, EVPN, ipKey, ProxyTable, SOURCE_NAMES, STATIC, type Svc } from "./table.js";
 import {
   type ArpNdAction,
   type ArpNdCounters,
   type Decision,
-  type DropDecision,
   type EntryCounts,
   type EntryPage,
   type EntrySource,
   FLAG_IMMUTABLE,
   FLAG_OVERRIDE,
   FLAG_ROUTER,
-  type FloodDecision,
   type LearnResult,
   newCounters,
   type ProxyEntryRow,
   type ReplyDecision,
 } from "./types.js";
 
+export { learnsFrom } from "./decisions.js";
 export type { ProxySettings } from "./settings.js";
 
-type Unanswered = "unknown" | "duplicate" | "self";
-
-const flood = (reason: FloodDecision["reason"]): FloodDecision => Object.freeze({ kind: "flood", reason });
-const drop = (reason: DropDecision["reason"]): DropDecision => Object.freeze({ kind: "drop", reason });
-
-const FLOOD: Readonly<Record<Unanswered | "gratuitous", FloodDecision>> = {
-  unknown: flood("unknown"),
-  duplicate: flood("duplicate"),
-  self: flood("self"),
-  gratuitous: flood("gratuitous"),
-};
-
-const DROP: Readonly<Record<DropDecision["reason"], DropDecision>> = {
-  unknown: drop("unknown"),
-  duplicate: drop("duplicate"),
-  self: drop("self"),
-  local: drop("local"),
-  rate: drop("rate"),
-  "unknown-vni": drop("unknown-vni"),
-  spoofed: drop("spoofed"),
-  gratuitous: drop("gratuitous"),
-};
-
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/**
- * Whether the table learns from a decoded frame of `kind` whose binding is `ip` (see
- * LearnedFrame: for an NA, ip is non-null only with the target link-layer address option).
- * RFC 9161 §3.2.1: ARP requests, replies and gratuitous ARPs teach their sender; an NA teaches
- * its target only with that option; an NS never teaches; a probe (ip null) teaches nothing.
- */
-export function learnsFrom(kind: FrameKind, ip: string | null): boolean {
-  if (ip === null) return false;
-  return kind === "arp-request" || kind === "arp-reply" || kind === "garp" || kind === "nd-na";
-}
 
 export class ArpNdProxy {
   private readonly t = new ProxyTable();
@@ -377,15 +332,8 @@ export class ArpNdProxy {
         t.requeue(i, now); // a duplicate keeps its binding until released
         continue;
       }
-      const s = t.svcOf(i);
-      out.push({
-        type: "refresh",
-        reason: "refresh",
-        vni: s.cfg.vni,
-        ip: keyText(t.key[i]!),
-        mac: t.mac[i]!,
-        vtep: t.vtepNames[t.vtep[i]!]!,
-      });
+      const b = t.binding(i);
+      out.push({ type: "refresh", reason: "refresh", vni: b.vni, ip: b.ip, mac: b.mac, vtep: b.vtep! });
       this.stats.refreshes++;
       t.toStale(i);
     }
@@ -509,15 +457,8 @@ export class ArpNdProxy {
     const src = t.src[i];
     if ((src !== STATIC && src !== EVPN) || t.dup[i] === 1) return false;
     const f = t.flags[i]!;
-    this.pending.push({
-      type: "garp",
-      vni: t.svcOf(i).cfg.vni,
-      ip: keyText(t.key[i]!),
-      mac: t.mac[i]!,
-      vtep: t.vtepName(t.vtep[i]!),
-      router: (f & FLAG_ROUTER) !== 0,
-      override: (f & FLAG_OVERRIDE) !== 0,
-    });
+    const router = (f & FLAG_ROUTER) !== 0;
+    this.pending.push({ type: "garp", ...t.binding(i), router, override: (f & FLAG_OVERRIDE) !== 0 });
     this.stats.garps++;
     return true;
   }
@@ -527,10 +468,7 @@ export class ArpNdProxy {
     const f = t.flags[i]!;
     const src = t.src[i]!;
     return {
-      vni: t.svcOf(i).cfg.vni,
-      ip: keyText(t.key[i]!),
-      mac: t.mac[i]!,
-      vtep: t.vtepName(t.vtep[i]!),
+      ...t.binding(i),
       source: SOURCE_NAMES[src]!,
       router: (f & FLAG_ROUTER) !== 0,
       override: (f & FLAG_OVERRIDE) !== 0,

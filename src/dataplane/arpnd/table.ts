@@ -8,8 +8,11 @@
 // the order they were last queued: `fresh` (awaiting their refresh at half the ageing time) and
 // `stale` (refreshed, awaiting the full ageing time), so tick() only looks at queue heads.
 //
-// Memory: see the measurement in the report of this module (~180 bytes per IPv4 dynamic entry
-// with a distinct MAC, Map entry and MAC string included).
+// Memory per entry, 1,000,000 entries in one service with distinct MACs made by the decoders'
+// formatters (heap and array buffers after GC, empty table subtracted; Node 20): IPv4 dynamic
+// 171 bytes, IPv4 EVPN 182 (its pending announcement included), IPv6 dynamic 252 (the key is
+// the address text). Of that, ~70 bytes are typed-array columns (capacity doubles), 24 the
+// three JS array slots, ~40 the MAC string, the rest the service Map's entry.
 
 import { formatIpv4, parseIpv4Into } from "../../net/addr.js";
 import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue } from "../learning/slot-queue.js";
@@ -32,22 +35,19 @@ const STALE = 2;
 export const AGE_GRANULARITY_MS = 1000;
 
 const V4 = new Uint8Array(4);
+const V4_WORD = new DataView(V4.buffer);
 
 /**
  * Key of an IP in a service's Map: an IPv4 dotted quad as its int32 value (a Smi: no string
  * kept), any other text (IPv6, canonical RFC 5952 as the decoders print it) as itself.
  */
 export function ipKey(ip: string): number | string {
-  if (ip.length <= 15 && parseIpv4Into(ip, V4, 0)) return (V4[0]! << 24) | (V4[1]! << 16) | (V4[2]! << 8) | V4[3]!;
-  return ip;
+  return ip.length <= 15 && parseIpv4Into(ip, V4, 0) ? V4_WORD.getInt32(0) : ip;
 }
 
 export function keyText(k: number | string): string {
   if (typeof k === "string") return k;
-  V4[0] = k >>> 24;
-  V4[1] = k >>> 16;
-  V4[2] = k >>> 8;
-  V4[3] = k;
+  V4_WORD.setInt32(0, k);
   return formatIpv4(V4, 0);
 }
 
@@ -175,6 +175,16 @@ export class ProxyTable {
 
   vtepName(id: number): string | undefined {
     return id === NIL ? undefined : this.vtepNames[id];
+  }
+
+  /** What an event or action says of slot `i`'s binding. */
+  binding(i: number): { vni: number; ip: string; mac: string; vtep: string | undefined } {
+    return {
+      vni: this.svcOf(i).cfg.vni,
+      ip: keyText(this.key[i]!),
+      mac: this.mac[i]!,
+      vtep: this.vtepName(this.vtep[i]!),
+    };
   }
 
   /** Makes slot `i` a dynamic entry seen now at `vtep`, queued as the newest. */
