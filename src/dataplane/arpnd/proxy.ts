@@ -21,7 +21,7 @@
 // a queue that drain(), tick() and reconfigure() hand over.
 //
 // Precedence (RFC 9161 §3): static > EVPN > dynamic; a dynamic binding takes over an EVPN one
-// only with a sequence at least as high (RFC 7432 §15) and never an immutable one (RFC 9047 §2);
+// only with a sequence at least as high (RFC 7432 §15) and never an immutable one (RFC 9047);
 // nothing learned overrides a static entry (a spoofed ARP is refused, counted, and its frame
 // should not be flooded). The EVPN route held for an IP comes back when what was above it goes.
 
