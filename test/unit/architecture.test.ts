@@ -67,6 +67,13 @@ export const RULES: Rule[] = [
     pure: true,
   },
   {
+    folder: "src/dataplane/arpnd",
+    imports: ["src/net/", "src/wire/", "src/dataplane/learning/slot-queue.ts", ERRORS],
+    typeImports: [MODEL],
+    packages: PURE_PKGS,
+    pure: true,
+  },
+  {
     folder: "src/dataplane/io",
     imports: ["src/wire/", "src/net/", ERRORS],
     typeImports: [MODEL, "src/dataplane/replication/"],
@@ -223,6 +230,8 @@ test("each rule catches a violation", () => {
       "src/bgp/io": "evpn/controller.js",
       "src/evpn": "dataplane/io/udp-source.js",
       "src/dataplane/learning": "evpn/controller.js",
+      "src/dataplane/arpnd": "dataplane/learning/learner.js",
+      "src/dataplane/replication": "evpn/controller.js",
       "src/dataplane/io": "dataplane/learning/learner.js",
       "src/config": "bgp/rib.js",
       "src/mgmt": "bgp/rib.js",
