@@ -9,7 +9,6 @@
 import { readFileSync } from "node:fs";
 import { Lab } from "../tools/netlab/index.js";
 import {
-  EVPN_VTEPS,
   type Host,
   type PingMatrix,
   PROXY_IP,
