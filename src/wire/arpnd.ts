@@ -25,6 +25,7 @@ import {
   ETH_IPV6,
   ICMPV6,
   icmpv6ChecksumOk,
+  INNER_SKIP_REASONS,
   linkLayerOption,
   ND_NA,
   ND_NS,
@@ -42,27 +43,13 @@ import {
  * shared with packet.ts's SkipReason mean the same there.
  */
 export const ARPND_SKIP_REASONS = [
-  "truncated-inner-ethernet",
-  "truncated-inner-vlan",
-  "inner-too-many-tags",
-  "inner-source-not-unicast",
-  /** Neither ARP nor an ICMPv6 NS/NA directly after the IPv6 header. */
-  "inner-not-arp-nd",
-  "truncated-arp",
-  /** Not Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4). */
-  "arp-unsupported",
-  "arp-bad-opcode",
-  /** ARP sender hardware address, NS source or NA target link-layer address: group or zero. */
-  "binding-mac-not-unicast",
-  "truncated-inner-ipv6",
-  "bad-inner-ipv6",
-  /** ICMPv6 length below 24 (RFC 4861 §7.1.1, §7.1.2). */
-  "truncated-icmpv6",
-  "nd-bad-hop-limit",
-  "nd-bad-checksum",
+  // inner-not-arp-nd: neither ARP nor an ICMPv6 NS/NA directly after the IPv6 header;
+  // arp-unsupported: not Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4);
+  // binding-mac-not-unicast: ARP sender hardware address, NS source or NA target link-layer
+  // address is a group or zero; truncated-icmpv6: ICMPv6 length below 24 (RFC 4861 §7.1.1, §7.1.2);
+  // nd-bad-option: an option of length 0, past the message, or a link-layer address option not 8 bytes long.
+  ...INNER_SKIP_REASONS,
   "nd-bad-code",
-  /** An option of length 0, past the message, or a link-layer address option not 8 bytes long. */
-  "nd-bad-option",
   "nd-multicast-target",
   /** A multicast IPv6 source (RFC 4291 §2.7: never a source address). */
   "nd-bad-source",

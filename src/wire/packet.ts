@@ -18,6 +18,29 @@ import { u16, u24 } from "../codec/bytes.js";
 /** IANA-assigned VXLAN port (RFC 7348 §5). */
 export const VXLAN_PORT = 4789;
 
+/** Reasons of the inner frame, shared with the ARP/ND decoder (wire/arpnd.ts). */
+export const INNER_SKIP_REASONS = [
+  // inner Ethernet
+  "truncated-inner-ethernet",
+  "truncated-inner-vlan",
+  "inner-too-many-tags",
+  "inner-source-not-unicast",
+  "inner-not-arp-nd",
+  // ARP
+  "truncated-arp",
+  "arp-unsupported",
+  "arp-bad-opcode",
+  // the MAC an ARP sender hardware address or ND link-layer address option names
+  "binding-mac-not-unicast",
+  // inner IPv6 and neighbour discovery
+  "truncated-inner-ipv6",
+  "bad-inner-ipv6",
+  "truncated-icmpv6",
+  "nd-bad-hop-limit",
+  "nd-bad-checksum",
+  "nd-bad-option",
+] as const;
+
 /** Every reason a frame is skipped; stable strings, meant to key counters. */
 export const SKIP_REASONS = [
   // outer Ethernet
@@ -37,26 +60,8 @@ export const SKIP_REASONS = [
   // VXLAN
   "truncated-vxlan",
   "vxlan-no-vni",
-  // inner Ethernet
-  "truncated-inner-ethernet",
-  "truncated-inner-vlan",
-  "inner-too-many-tags",
-  "inner-source-not-unicast",
-  "inner-not-arp-nd",
-  // ARP
-  "truncated-arp",
-  "arp-unsupported",
-  "arp-bad-opcode",
-  // inner IPv6 and neighbour discovery
-  "truncated-inner-ipv6",
-  "bad-inner-ipv6",
-  "truncated-icmpv6",
-  "nd-bad-hop-limit",
-  "nd-bad-checksum",
-  "nd-bad-option",
+  ...INNER_SKIP_REASONS,
   "nd-invalid",
-  // the MAC an ARP sender hardware address or ND link-layer address option names
-  "binding-mac-not-unicast",
 ] as const;
 
 export type SkipReason = (typeof SKIP_REASONS)[number];
