@@ -19,9 +19,9 @@ import { formatIpv4, formatIpv6, formatMac } from "../net/addr.js";
 import { u16, u32 } from "../codec/bytes.js";
 import {
   allZero,
+  arpInvalid,
   BAD_OPTION,
   ETH_ARP,
-  ETH_IPV4,
   ETH_IPV6,
   ICMPV6,
   icmpv6ChecksumOk,
@@ -175,14 +175,12 @@ export function decodeArpNdInto(out: ArpNdMessage, b: Uint8Array, off: number, e
 }
 
 function arpInto(out: ArpNdMessage, b: Uint8Array, p: number, end: number): ArpNdSkipReason | null {
-  if (p + 28 > end) return "truncated-arp";
-  if (u16(b, p) !== 1 || u16(b, p + 2) !== ETH_IPV4 || b[p + 4] !== 6 || b[p + 5] !== 4) return "arp-unsupported";
+  const bad = arpInvalid(b, p, end);
+  if (bad !== null) return bad;
   const op = u16(b, p + 6);
-  if (op !== 1 && op !== 2) return "arp-bad-opcode";
   const sha = p + 8;
   const spa = p + 14;
   const tpa = p + 24;
-  if (!unicastMac(b, sha)) return "binding-mac-not-unicast";
   out.end = p + 28;
   out.ipLength = 4;
   out.senderMac = sha;

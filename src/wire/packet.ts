@@ -316,16 +316,27 @@ function other(out: LearnedFrame, b: Uint8Array, src: number, opts: DecodeOption
   return null;
 }
 
-/** RFC 826 for Ethernet/IPv4 only. */
-function arpInto(out: LearnedFrame, b: Uint8Array, p: number, end: number): SkipReason | null {
+/**
+ * RFC 826 for Ethernet/IPv4 only: the ARP packet at b[p, end) is whole (28 bytes), Ethernet/IPv4
+ * (htype 1, ptype 0x0800, hlen 6, plen 4), a request or reply, its sender hardware address
+ * unicast. Shared by both decoders.
+ */
+export function arpInvalid(b: Uint8Array, p: number, end: number): (typeof INNER_SKIP_REASONS)[number] | null {
   if (p + 28 > end) return "truncated-arp";
   if (u16(b, p) !== 1 || u16(b, p + 2) !== ETH_IPV4 || b[p + 4] !== 6 || b[p + 5] !== 4) return "arp-unsupported";
   const op = u16(b, p + 6);
   if (op !== 1 && op !== 2) return "arp-bad-opcode";
+  if (!unicastMac(b, p + 8)) return "binding-mac-not-unicast";
+  return null;
+}
+
+function arpInto(out: LearnedFrame, b: Uint8Array, p: number, end: number): SkipReason | null {
+  const bad = arpInvalid(b, p, end);
+  if (bad !== null) return bad;
+  const op = u16(b, p + 6);
   const sha = p + 8;
   const spa = p + 14;
   const tpa = p + 24;
-  if (!unicastMac(b, sha)) return "binding-mac-not-unicast";
   if ((b[spa] | b[spa + 1] | b[spa + 2] | b[spa + 3]) === 0) {
     out.kind = op === 1 ? "arp-probe" : "arp-reply"; // a probe teaches the MAC only
     out.ip = null;
