@@ -48,6 +48,7 @@ export class Daemon {
     Date.now,
     () => {
       this.controller.tick(Date.now());
+      this.sink?.flush();
       this.afterInput();
     },
     true,
@@ -190,6 +191,7 @@ export class Daemon {
       queueMicrotask(() => {
         this.settleQueued = false;
         this.controller.settle(Date.now());
+        this.sink?.flush();
         this.armTimer();
       });
     }
@@ -219,7 +221,10 @@ export class Daemon {
             ? {
                 slotBytes: REPLICATION_SLOT_BYTES,
                 onDatagram: (buf, off, end, from) => this.replication.datagram(buf, off, end, from, Date.now()),
-                onBatchEnd: () => this.sink?.flush(),
+                onBatchEnd: () => {
+                  this.controller.drainReplication();
+                  this.sink?.flush();
+                },
               }
             : {}),
         },

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { ProxyConfig } from "./model.js";
-import { checkReplication, normalizeReplication } from "./replication.js";
+import { checkReplication, foldStaticEntries, normalizeReplication } from "./replication.js";
 import {
   BGP_PORT,
   type ConfigFile,
@@ -128,7 +128,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const problems = [...crossCheck(config), ...checkReplication(config, parsed.data)];
   if (problems.length > 0)
     return { ok: false, errors: problems.map((p) => ({ ...where(p.path), message: p.message })) };
-  return { ok: true, config };
+  return { ok: true, config: foldStaticEntries(config) };
 }
 
 // ---- zod issues → errors --------------------------------------------------------------------------

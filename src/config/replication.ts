@@ -105,3 +105,28 @@ export function senderModes(c: ProxyConfig): { preserve: boolean; proxy: boolean
   const replicated = c.services.filter((s) => s.replication === "proxy");
   return { preserve: replicated.some((s) => s.replicationSource === "vtep"), proxy: replicated.length > 0 };
 }
+
+/**
+ * The addresses of static proxy-ARP/ND entries added to their configured MAC (the checks
+ * guarantee one): from then on they are configured bindings like "MAC IP" entries — announced,
+ * never learned as well.
+ */
+export function foldStaticEntries(c: ProxyConfig): ProxyConfig {
+  return {
+    ...c,
+    services: c.services.map((s) => {
+      const statics = s.arpNdProxy?.static ?? [];
+      if (statics.length === 0) return s;
+      return {
+        ...s,
+        staticVteps: s.staticVteps.map((v) => ({
+          ...v,
+          macs: v.macs.map((m) => {
+            const extra = statics.filter((e) => e.mac === m.mac && !m.ips.includes(e.ip)).map((e) => e.ip);
+            return extra.length > 0 ? { ...m, ips: [...m.ips, ...extra] } : m;
+          }),
+        })),
+      };
+    }),
+  };
+}

@@ -22,7 +22,8 @@ import { RibFabric, type RibView } from "./fabric.js";
 export type { RibView } from "./fabric.js";
 import { forEachLearned, LearnedAttrs, learnedRoute, ownedTable } from "./learned.js";
 import { AttrsCache, plan } from "./plan.js";
-import { configuredMacs, floodInputs, replicatedServices } from "./replication.js";
+import { arpNdConfig, configuredMacs, evpnBinding, floodInputs, replicatedServices } from "./replication.js";
+import type { ArpNdEvent } from "../dataplane/replication/engine.js";
 import { EvpnVtepTracker } from "./vteps.js";
 
 /** What the controller commands of the BGP speaker. */
@@ -89,6 +90,9 @@ export class Controller {
   private engine: Learner | undefined;
   private readonly replication: ReplicationEngine | undefined;
   private macsByVni = new Map<number, Map<string, string>>();
+  /** VNIs whose MAC/IP routes feed the proxy-ARP/ND table, and the changes waiting for it. */
+  private arpNdVnis = new Set<number>();
+  private evpnQueue: RibChange[] = [];
   /** The time of the latest input, for the replication engine's election timer. */
   private now = 0;
 
@@ -141,7 +145,7 @@ export class Controller {
 
   /** Work is waiting for `settle()`. */
   get pending(): boolean {
-    return this.replan || this.remoteQueue.length > 0;
+    return this.replan || this.remoteQueue.length > 0 || this.evpnQueue.length > 0;
   }
 
   /** Best-path changes of the RIB (from inside the speaker's inbound processing: only recorded). */
@@ -153,6 +157,10 @@ export class Controller {
     if (this.engine)
       for (const c of changes)
         if (c.route.routeType === 2) this.remoteQueue.push({ vni: c.route.label1, mac: c.route.mac });
+    if (this.arpNdVnis.size > 0)
+      for (const c of changes)
+        if (c.route.routeType === 2 && c.route.ip !== undefined && this.arpNdVnis.has(c.route.label1))
+          this.evpnQueue.push(c);
   }
 
   /** The fabric's routes for some MACs changed (the learning engine may withdraw or re-announce ours), then the plan. */
@@ -162,6 +170,16 @@ export class Controller {
     this.remoteQueue = [];
     const engine = this.engine;
     if (engine) for (const c of q) this.apply(engine.remoteChanged(c.vni, c.mac, now));
+    const r = this.replication;
+    if (r && this.evpnQueue.length > 0) {
+      const eq = this.evpnQueue;
+      this.evpnQueue = [];
+      for (const c of eq) {
+        const b = evpnBinding(c);
+        if (b) r.evpnRoute(b.vni, b.ip, b.mac, b.old, b.best, now);
+      }
+      this.arpNdEvents(r.drain());
+    }
     if (this.replan) {
       this.replan = false;
       this.sync();
@@ -181,6 +199,8 @@ export class Controller {
 
   /** Ageing and duplicate release, due at `nextDeadline()`. */
   tick(now: number): void {
+    this.now = now;
+    if (this.replication) this.arpNdEvents(this.replication.tick(now));
     const engine = this.engine;
     if (!engine) return;
     engine.macEvents = this.events.tracing;
@@ -188,7 +208,21 @@ export class Controller {
   }
 
   nextDeadline(): number | undefined {
-    return this.engine?.nextDeadline();
+    const a = this.engine?.nextDeadline();
+    const b = this.replication?.nextDeadline();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+
+  /** After a batch of datagrams: what the proxy-ARP/ND table queued is sent, its events reported. */
+  drainReplication(): void {
+    if (this.replication) this.arpNdEvents(this.replication.drain());
+  }
+
+  private arpNdEvents(events: readonly ArpNdEvent[]): void {
+    for (const e of events) {
+      const { type: _type, ...rest } = e;
+      this.events.emit({ type: "arp-nd", ...rest });
+    }
   }
 
   /**
@@ -352,6 +386,9 @@ export class Controller {
     this.replication.setSelf(c.learning.vxlanListen ?? c.routerId);
     this.replication.setServices(replicatedServices(c));
     this.macsByVni = configuredMacs(c);
+    const arpNd = arpNdConfig(c);
+    this.arpNdVnis = new Set(arpNd?.settings.services.map((s) => s.vni) ?? []);
+    this.arpNdEvents(this.replication.setArpNd(arpNd, this.now));
   }
 
   /** The replication engine's flood lists from the VTEPs known now. */

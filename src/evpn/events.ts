@@ -1,6 +1,7 @@
 // What the EVPN controller reports: typed events for the logger, the API and metrics. Payloads
 // are plain data; the controller never formats text.
 
+import type { ArpNdEventKind } from "../dataplane/arpnd/types.js";
 import type { LearnEventKind } from "../dataplane/learning/learner.js";
 
 export type EvpnEvent =
@@ -20,7 +21,18 @@ export type EvpnEvent =
   /** An unconfigured VTEP inside allowed-vtep-prefixes was seen: it gets its IMET route. */
   | { type: "vtep-discovered"; service: string; vni: number; vtep: string }
   /** A learning event (duplicate, limit hit, unknown VTEP, sticky MAC seen elsewhere, …). */
-  | { type: "learning"; event: LearnEventKind; vni: number; vtep?: string; mac?: string; suppressed?: number };
+  | { type: "learning"; event: LearnEventKind; vni: number; vtep?: string; mac?: string; suppressed?: number }
+  /** A proxy-ARP/ND event: a duplicate IP (RFC 9161 §3.7) and its release, a rate limit, a refused override. */
+  | {
+      type: "arp-nd";
+      event: ArpNdEventKind;
+      vni: number;
+      ip?: string;
+      mac?: string;
+      vtep?: string;
+      source?: string;
+      suppressed?: number;
+    };
 
 /** One learned route announced or withdrawn (published only while someone traces them). */
 export interface LearnedRouteEvent {

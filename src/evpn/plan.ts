@@ -5,6 +5,7 @@
 
 import type { OutAttrs } from "../bgp/adj-rib-out.js";
 import {
+  ArpNdFlag,
   encapsulation,
   type EvpnRoute,
   type ExtCommunity,
@@ -92,9 +93,11 @@ export function macRouteAttributes(
   localAs: number,
   routeTargets: readonly string[],
   mobility: ExtCommunity | null,
+  arpNd: ExtCommunity | null = null,
 ): PathAttribute[] {
   const ext = [...routeTargets.map(routeTarget), encapsulation()];
   if (mobility) ext.push(mobility);
+  if (arpNd) ext.push(arpNd);
   return [
     ...BASE_ATTRIBUTES,
     { kind: "ext-communities", communities: ext },
@@ -157,17 +160,31 @@ export function plan(
       const mac = cache.get(v.address, macRouteAttributes(input.localAs, s.routeTargets, macMobility(0, true)));
       const seen = new Set<string>();
       const routes: EvpnRoute[] = [];
+      const bound: EvpnRoute[] = [];
+      // With the proxy-ARP/ND function, configured bindings are its static entries: their
+      // MAC/IP routes carry the ARP/ND community with the immutable and override flags
+      // (RFC 9047 §2, RFC 9161 §3.2), so that EVPN VTEPs never let a learned binding replace them.
+      const immutable = s.arpNdProxy !== null;
       const add = (m: string, ip?: string) => {
         const key = ip === undefined ? m : `${m}/${ip}`;
         if (seen.has(key)) return;
         seen.add(key);
-        routes.push(macIpRoute({ rd, mac: m, ...(ip !== undefined ? { ip } : {}), label1: s.vni }));
+        const r = macIpRoute({ rd, mac: m, ...(ip !== undefined ? { ip } : {}), label1: s.vni });
+        (ip !== undefined && immutable ? bound : routes).push(r);
       };
       for (const m of v.macs) {
         add(m.mac);
-        for (const ip of m.ips) add(m.mac, ip);
+        for (const ip of m.ips) add(m.mac, ip); // static proxy-ARP/ND entries are among them (config/replication.ts)
       }
       groups.push({ attrs: mac, routes });
+      if (bound.length > 0) {
+        const flags = ArpNdFlag.IMMUTABLE | ArpNdFlag.OVERRIDE;
+        const attrs = macRouteAttributes(input.localAs, s.routeTargets, macMobility(0, true), {
+          kind: "arp-nd",
+          flags,
+        });
+        groups.push({ attrs: cache.get(v.address, attrs), routes: bound });
+      }
     }
   }
   return groups;

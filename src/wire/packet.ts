@@ -18,6 +18,29 @@ import { u16, u24 } from "../codec/bytes.js";
 /** IANA-assigned VXLAN port (RFC 7348 §5). */
 export const VXLAN_PORT = 4789;
 
+/** Reasons of the inner frame, shared with the ARP/ND decoder (wire/arpnd.ts). */
+export const INNER_SKIP_REASONS = [
+  // inner Ethernet
+  "truncated-inner-ethernet",
+  "truncated-inner-vlan",
+  "inner-too-many-tags",
+  "inner-source-not-unicast",
+  "inner-not-arp-nd",
+  // ARP
+  "truncated-arp",
+  "arp-unsupported",
+  "arp-bad-opcode",
+  // the MAC an ARP sender hardware address or ND link-layer address option names
+  "binding-mac-not-unicast",
+  // inner IPv6 and neighbour discovery
+  "truncated-inner-ipv6",
+  "bad-inner-ipv6",
+  "truncated-icmpv6",
+  "nd-bad-hop-limit",
+  "nd-bad-checksum",
+  "nd-bad-option",
+] as const;
+
 /** Every reason a frame is skipped; stable strings, meant to key counters. */
 export const SKIP_REASONS = [
   // outer Ethernet
@@ -37,26 +60,8 @@ export const SKIP_REASONS = [
   // VXLAN
   "truncated-vxlan",
   "vxlan-no-vni",
-  // inner Ethernet
-  "truncated-inner-ethernet",
-  "truncated-inner-vlan",
-  "inner-too-many-tags",
-  "inner-source-not-unicast",
-  "inner-not-arp-nd",
-  // ARP
-  "truncated-arp",
-  "arp-unsupported",
-  "arp-bad-opcode",
-  // inner IPv6 and neighbour discovery
-  "truncated-inner-ipv6",
-  "bad-inner-ipv6",
-  "truncated-icmpv6",
-  "nd-bad-hop-limit",
-  "nd-bad-checksum",
-  "nd-bad-option",
+  ...INNER_SKIP_REASONS,
   "nd-invalid",
-  // the MAC an ARP sender hardware address or ND link-layer address option names
-  "binding-mac-not-unicast",
 ] as const;
 
 export type SkipReason = (typeof SKIP_REASONS)[number];
@@ -120,12 +125,13 @@ function wrap(out: LearnedFrame, reason: SkipReason | null): PacketResult {
 
 // ---- outer ----------------------------------------------------------------------------------
 
-const ETH_IPV4 = 0x0800;
-const ETH_ARP = 0x0806;
-const ETH_IPV6 = 0x86dd;
+export const ETH_IPV4 = 0x0800;
+export const ETH_ARP = 0x0806;
+export const ETH_IPV6 = 0x86dd;
 const MAX_TAGS = 2;
 
-function isTag(type: number): boolean {
+/** 802.1Q (0x8100) or 802.1ad (0x88a8) TPID. */
+export function isTag(type: number): boolean {
   return type === 0x8100 || type === 0x88a8;
 }
 
@@ -133,14 +139,14 @@ function clampEnd(b: Uint8Array, end: number): number {
   return end > b.length ? b.length : end;
 }
 
-const TOO_MANY_TAGS = -1;
-const TRUNCATED_TAG = -2;
+export const TOO_MANY_TAGS = -1;
+export const TRUNCATED_TAG = -2;
 
 /**
  * Skips up to MAX_TAGS 802.1Q/802.1ad tags from the TPID/EtherType at `p`; returns the offset of
  * the EtherType, TOO_MANY_TAGS or TRUNCATED_TAG.
  */
-function skipTags(b: Uint8Array, p: number, end: number): number {
+export function skipTags(b: Uint8Array, p: number, end: number): number {
   for (let tags = 0; isTag(u16(b, p)); p += 4) {
     if (++tags > MAX_TAGS) return TOO_MANY_TAGS;
     if (p + 6 > end) return TRUNCATED_TAG;
@@ -310,16 +316,27 @@ function other(out: LearnedFrame, b: Uint8Array, src: number, opts: DecodeOption
   return null;
 }
 
-/** RFC 826 for Ethernet/IPv4 only. */
-function arpInto(out: LearnedFrame, b: Uint8Array, p: number, end: number): SkipReason | null {
+/**
+ * RFC 826 for Ethernet/IPv4 only: the ARP packet at b[p, end) is whole (28 bytes), Ethernet/IPv4
+ * (htype 1, ptype 0x0800, hlen 6, plen 4), a request or reply, its sender hardware address
+ * unicast. Shared by both decoders.
+ */
+export function arpInvalid(b: Uint8Array, p: number, end: number): (typeof INNER_SKIP_REASONS)[number] | null {
   if (p + 28 > end) return "truncated-arp";
   if (u16(b, p) !== 1 || u16(b, p + 2) !== ETH_IPV4 || b[p + 4] !== 6 || b[p + 5] !== 4) return "arp-unsupported";
   const op = u16(b, p + 6);
   if (op !== 1 && op !== 2) return "arp-bad-opcode";
+  if (!unicastMac(b, p + 8)) return "binding-mac-not-unicast";
+  return null;
+}
+
+function arpInto(out: LearnedFrame, b: Uint8Array, p: number, end: number): SkipReason | null {
+  const bad = arpInvalid(b, p, end);
+  if (bad !== null) return bad;
+  const op = u16(b, p + 6);
   const sha = p + 8;
   const spa = p + 14;
   const tpa = p + 24;
-  if (!unicastMac(b, sha)) return "binding-mac-not-unicast";
   if ((b[spa] | b[spa + 1] | b[spa + 2] | b[spa + 3]) === 0) {
     out.kind = op === 1 ? "arp-probe" : "arp-reply"; // a probe teaches the MAC only
     out.ip = null;
@@ -333,11 +350,11 @@ function arpInto(out: LearnedFrame, b: Uint8Array, p: number, end: number): Skip
   return null;
 }
 
-const ICMPV6 = 58;
-const ND_NS = 135;
-const ND_NA = 136;
-const OPT_SLLA = 1;
-const OPT_TLLA = 2;
+export const ICMPV6 = 58;
+export const ND_NS = 135;
+export const ND_NA = 136;
+export const OPT_SLLA = 1;
+export const OPT_TLLA = 2;
 
 /** Inner IPv6: neighbour solicitations/advertisements are learned; anything else is "other". */
 function ipv6Into(
@@ -363,18 +380,8 @@ function ipv6Into(
   const type = b[icmp];
   const target = icmp + 8;
   if (b[target] === 0xff) return "nd-invalid"; // multicast target
-  const want = type === ND_NS ? OPT_SLLA : OPT_TLLA;
-  let lla = -1;
-  for (let o = icmp + 24; o < icmpEnd;) {
-    if (o + 2 > icmpEnd) return "nd-bad-option";
-    const len = b[o + 1] * 8;
-    if (len === 0 || o + len > icmpEnd) return "nd-bad-option";
-    if (b[o] === want) {
-      if (len !== 8) return "nd-bad-option"; // RFC 2464 §8: 6-byte Ethernet address, 8-byte option
-      lla = o + 2;
-    }
-    o += len;
-  }
+  const lla = linkLayerOption(b, icmp + 24, icmpEnd, type === ND_NS ? OPT_SLLA : OPT_TLLA);
+  if (lla === BAD_OPTION) return "nd-bad-option";
   const src = ip + 8;
   const dst = ip + 24;
   if (type === ND_NS) {
@@ -405,8 +412,32 @@ function ipv6Into(
 
 // ---- helpers --------------------------------------------------------------------------------
 
+export const BAD_OPTION = -2;
+
+/**
+ * Walks the ND options in b[from, end) (RFC 4861 §4.6: type, length in 8-byte units, data) and
+ * returns the offset of the Ethernet address in the last option of type `want` (1 source, 2
+ * target link-layer address), -1 when there is none, or BAD_OPTION for an option of length 0,
+ * one past `end`, or an address option that is not 8 bytes (RFC 2464 §8). Other options are
+ * skipped (RFC 4861 §4.6: unrecognised options are ignored).
+ */
+export function linkLayerOption(b: Uint8Array, from: number, end: number, want: number): number {
+  let lla = -1;
+  for (let o = from; o < end;) {
+    if (o + 2 > end) return BAD_OPTION;
+    const len = b[o + 1] * 8;
+    if (len === 0 || o + len > end) return BAD_OPTION;
+    if (b[o] === want) {
+      if (len !== 8) return BAD_OPTION;
+      lla = o + 2;
+    }
+    o += len;
+  }
+  return lla;
+}
+
 /** Neither group (multicast/broadcast) nor all-zero: the only MACs ever learned. */
-function unicastMac(b: Uint8Array, o: number): boolean {
+export function unicastMac(b: Uint8Array, o: number): boolean {
   if ((b[o] & 1) !== 0) return false;
   return (b[o] | b[o + 1] | b[o + 2] | b[o + 3] | b[o + 4] | b[o + 5]) !== 0;
 }
@@ -423,29 +454,43 @@ function unicastIpv6(b: Uint8Array, o: number): boolean {
   return !allZero(b, o, 15) || b[o + 15] > 1;
 }
 
-function allZero(b: Uint8Array, o: number, n: number): boolean {
+export function allZero(b: Uint8Array, o: number, n: number): boolean {
   for (let i = 0; i < n; i++) if (b[o + i] !== 0) return false;
   return true;
 }
 
 /** ff02::1:ffXX:XXXX (RFC 4291 §2.7.1). */
-function solicitedNode(b: Uint8Array, o: number): boolean {
+export function solicitedNode(b: Uint8Array, o: number): boolean {
   if (b[o] !== 0xff || b[o + 1] !== 0x02) return false;
   for (let i = 2; i < 11; i++) if (b[o + i] !== 0) return false;
   return b[o + 11] === 1 && b[o + 12] === 0xff;
 }
 
-/** RFC 4443 §2.3: the one's-complement sum over the pseudo-header and the message is 0xffff. */
-function icmpv6ChecksumOk(b: Uint8Array, ip: number, icmp: number, icmpEnd: number): boolean {
-  let sum = 0;
-  for (let i = ip + 8; i < ip + 40; i += 2) sum += (b[i] << 8) | b[i + 1];
-  const len = icmpEnd - icmp;
-  sum += (len >>> 16) + (len & 0xffff) + ICMPV6;
-  let i = icmp;
-  for (; i + 1 < icmpEnd; i += 2) sum += (b[i] << 8) | b[i + 1];
-  if (i < icmpEnd) sum += b[i] << 8;
+/** RFC 1071: the 16-bit one's-complement sum of b[from, to) (an odd last byte padded with zero) added to `sum`, not folded. */
+export function sum16(b: Uint8Array, from: number, to: number, sum = 0): number {
+  let i = from;
+  for (; i + 1 < to; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (i < to) sum += b[i] << 8;
+  return sum;
+}
+
+/** Folds a sum from sum16 to 16 bits (end-around carry). */
+export function fold16(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum === 0xffff;
+  return sum;
+}
+
+/**
+ * Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source and destination address of the IPv6
+ * header at `ip`, the upper-layer packet length and the next header value.
+ */
+export function ipv6PseudoSum(b: Uint8Array, ip: number, length: number, nextHeader: number): number {
+  return sum16(b, ip + 8, ip + 40, (length >>> 16) + (length & 0xffff) + nextHeader);
+}
+
+/** RFC 4443 §2.3: the one's-complement sum over the pseudo-header and the message is 0xffff. */
+export function icmpv6ChecksumOk(b: Uint8Array, ip: number, icmp: number, icmpEnd: number): boolean {
+  return fold16(sum16(b, icmp, icmpEnd, ipv6PseudoSum(b, ip, icmpEnd - icmp, ICMPV6))) === 0xffff;
 }
 
 // ---- allocating variants --------------------------------------------------------------------

@@ -82,10 +82,18 @@ for (const kind of ["native", "dgram"] as const) {
         assert.equal(tx.kind, kind);
         assert.equal(tx.family, local.includes(":") ? 6 : 4);
         assert.ok(tx.sendBufferBytes! > 0);
-        const payloads = [payload(68, 1), payload(94, 2), payload(150, 3)];
+        const payloads = [payload(68, 1), payload(94, 2), payload(300, 3)];
+        // the last two are copied from slices of a larger buffer (short: byte by byte; long: set)
+        const big = new Uint8Array(3 + 94 + 5 + 300 + 7).fill(0xee);
+        big.set(payloads[1]!, 3);
+        big.set(payloads[2]!, 3 + 94 + 5);
+        const slices: [number, number][] = [
+          [3, 3 + 94],
+          [3 + 94 + 5, 3 + 94 + 5 + 300],
+        ];
         const copies = 7;
-        for (const p of payloads) {
-          const off = tx.payload(p);
+        for (const [k, p] of payloads.entries()) {
+          const off = k === 0 ? tx.payload(p) : tx.payload(big, ...slices[k - 1]!);
           // src and srcPort are ignored in proxy mode
           for (let c = 0; c < copies; c++) tx.add(off, p.length, local, local, 49152 + c);
         }
@@ -98,7 +106,7 @@ for (const kind of ["native", "dgram"] as const) {
         assert.equal(rx.got.length, 21);
         assert.deepEqual(count(rx.got.map((g) => g.hex)), new Map(payloads.map((p) => [hex(p), copies])));
         for (const g of rx.got) assert.deepEqual([g.address, g.port], [local, tx.port]);
-        const bytes = copies * (68 + 94 + 150);
+        const bytes = copies * (68 + 94 + 300);
         assert.deepEqual(tx.counters, {
           datagrams: 21,
           bytes,

@@ -48,7 +48,13 @@ export const RULES: Rule[] = [
   {
     folder: "src/evpn",
     imports: ["src/bgp/", "src/codec/", "src/net/", "src/wire/", "src/config/diff.ts", ERRORS],
-    typeImports: ["src/bgp/io/", "src/dataplane/learning/", "src/dataplane/replication/", MODEL],
+    typeImports: [
+      "src/bgp/io/",
+      "src/dataplane/learning/",
+      "src/dataplane/replication/",
+      "src/dataplane/arpnd/",
+      MODEL,
+    ],
     packages: PURE_PKGS,
     pure: true,
   },
@@ -96,6 +102,7 @@ export const RULES: Rule[] = [
       "src/dataplane/io/",
       "src/dataplane/learning/",
       "src/dataplane/replication/",
+      "src/dataplane/arpnd/",
       "src/config/",
       "src/wire/",
       "src/codec/",

@@ -77,6 +77,16 @@ describe("replication settings", () => {
       ),
     ).services[0]!;
     assert.equal(s.replicationSource, "proxy");
+    assert.deepEqual(
+      s.staticVteps[0]!.macs.map((m) => [m.mac, m.ips]),
+      [
+        ["02:00:00:00:01:01", ["198.51.100.1"]],
+        ["02:00:00:00:00:0a", ["198.51.100.10"]],
+        ["02:00:00:00:00:0b", ["2001:db8::10"]],
+        ["02:00:00:00:00:07", []],
+      ],
+      "static entries become configured bindings of their MAC",
+    );
     assert.deepEqual(s.arpNdProxy, {
       static: [
         { ip: "198.51.100.10", mac: "02:00:00:00:00:0a" },

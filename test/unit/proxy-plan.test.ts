@@ -223,6 +223,48 @@ function imetChange(key: string, vtep: string, nextHop: string, rts: string[], m
   return { key, route, new: path(route, nextHop, attrs) };
 }
 
+describe("plan with the proxy-ARP/ND function", () => {
+  test("configured bindings and static entries: MAC/IP routes with the ARP/ND community, immutable and override (RFC 9047)", () => {
+    const svc: ServicePlan = {
+      ...S10,
+      staticVteps: [
+        { address: "192.0.2.1", macs: [] },
+        {
+          address: "192.0.2.2",
+          macs: [
+            { mac: "02:00:00:00:01:02", ips: [] },
+            { mac: "02:00:00:00:01:03", ips: ["198.51.100.3", "2001:db8::3"] },
+          ],
+        },
+      ],
+      replication: "proxy",
+      arpNdProxy: {
+        static: [{ ip: "2001:db8::3", mac: "02:00:00:00:01:03" }],
+        floodUnknown: true,
+        floodGratuitous: true,
+        duplicateMaxMoves: 5,
+        duplicateWindowSeconds: 180,
+        duplicateHoldSeconds: 540,
+        requestRate: 10,
+        requestBurst: 100,
+      },
+    };
+    const g = plan({ localAs: 65000, services: [svc], vxlanAddress: "192.0.2.4" }, none, new AttrsCache());
+    const text = (x: (typeof g)[number]) =>
+      x.routes.map((r) => (r.routeType === 2 ? `${r.mac}${r.ip ? "/" + r.ip : ""}` : `imet ${x.attrs.nextHop}`));
+    assert.deepEqual(g.map(text), [
+      ["imet 192.0.2.4"],
+      ["02:00:00:00:01:02", "02:00:00:00:01:03"],
+      ["02:00:00:00:01:03/198.51.100.3", "02:00:00:00:01:03/2001:db8::3"],
+    ]);
+    const ext = g[2]!.attrs.attributes.find((a) => a.kind === "ext-communities");
+    assert.deepEqual(ext && ext.kind === "ext-communities" && ext.communities.slice(-2), [
+      { kind: "mac-mobility", flags: 1, sequence: 0 },
+      { kind: "arp-nd", flags: 0x0a },
+    ]);
+  });
+});
+
 describe("EVPN VTEP tracking", () => {
   test("IMET routes a VTEP originates for itself, by route target; withdrawals remove them", () => {
     const t = new EvpnVtepTracker(65000);

@@ -34,7 +34,7 @@ function frame(dst: string, vni = 10, flags = "08"): Uint8Array {
 function engine(source: "vtep" | "proxy" = "vtep", macs: Record<string, string> = {}) {
   const rec = new Recorder();
   const e = new ReplicationEngine(SELF, rec, (_vni, b, o) => macs[formatMac(b, o)]);
-  e.setServices([{ vni: 10, name: "vni10", source }]);
+  e.setServices([{ vni: 10, name: "vni10", source, arpNd: false }]);
   e.flood.update({ vni: 10, statics: [S1, S2], evpn: [E1, E2], replicators: [] }, 0);
   return { e, rec };
 }
@@ -100,7 +100,7 @@ describe("replication engine", () => {
 
   test("not the elected replicator: nothing forwarded (VNI 11 goes to the higher of two proxies)", () => {
     const { e, rec } = engine();
-    e.setServices([{ vni: 11, name: "vni11", source: "vtep" }]);
+    e.setServices([{ vni: 11, name: "vni11", source: "vtep", arpNd: false }]);
     e.flood.update({ vni: 11, statics: [S1, S2], evpn: [], replicators: ["192.0.2.5"] }, 0);
     const f = frame(BCAST, 11);
     assert.equal(e.datagram(f, 0, f.length, S1, 10 * T), false);

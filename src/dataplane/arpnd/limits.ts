@@ -39,6 +39,8 @@ export class SourceLimits {
   private burst = 1;
   private max = 1;
   private eventMs = 0;
+  /** Rate and burst of each service that sets its own. */
+  private readonly perVni = new Map<number, { rate: number; burst: number }>();
   /** Full at the first configure(). */
   private readonly overflow: Bucket = { tokens: Infinity, at: -Infinity, lastEvent: -Infinity, suppressed: 0 };
   /** Throttles of keyed (non-source) events: keys are per VNI, so their number is bounded. */
@@ -51,14 +53,22 @@ export class SourceLimits {
     this.burst = c.requestBurst;
     this.max = c.maxSources;
     this.eventMs = c.eventMs;
-    this.periodMs = Math.max(1000, this.eventMs, this.rate > 0 ? (this.burst / this.rate) * 1000 : 0);
+    this.perVni.clear();
+    let refillMs = this.rate > 0 ? (this.burst / this.rate) * 1000 : 0;
+    for (const s of c.services) {
+      this.perVni.set(s.vni, { rate: s.requestRate, burst: s.requestBurst });
+      if (s.requestRate > 0) refillMs = Math.max(refillMs, (s.requestBurst / s.requestRate) * 1000);
+    }
+    this.periodMs = Math.max(1000, this.eventMs, refillMs);
     for (const m of [this.cur, this.old]) for (const b of m.values()) b.tokens = Math.min(b.tokens, this.burst);
     this.overflow.tokens = Math.min(this.overflow.tokens, this.burst);
   }
 
   /** Whether `source` may have one more request flooded; the throttled event in `out` if not. */
   take(source: string, vni: number, now: number, out: ArpNdAction[]): boolean {
-    const rate = this.rate;
+    const own = this.perVni.get(vni);
+    const rate = own?.rate ?? this.rate;
+    const burst = own?.burst ?? this.burst;
     if (rate <= 0) return true;
     if (now >= this.rotateAt) {
       this.old = this.cur;
@@ -75,12 +85,12 @@ export class SourceLimits {
         b = this.overflow;
         this.stats.rateSourcesFull++;
       } else {
-        b = { tokens: this.burst, at: now, lastEvent: -Infinity, suppressed: 0 };
+        b = { tokens: burst, at: now, lastEvent: -Infinity, suppressed: 0 };
         this.cur.set(source, b);
       }
     }
     if (now > b.at) {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * rate) / 1000);
+      b.tokens = Math.min(burst, b.tokens + ((now - b.at) * rate) / 1000);
       b.at = now;
     }
     if (b.tokens >= 1) {

@@ -36,6 +36,9 @@ export interface ProxyServiceSettings {
   duplicate?: Partial<DuplicateSettings>;
   /** Dynamic and EVPN entries at most (static ones are not counted); 0: no limit. */
   maxEntries?: number;
+  /** Overrides of the global request rate and burst for this service. */
+  requestRate?: number;
+  requestBurst?: number;
 }
 
 export interface ProxySettings {
@@ -105,6 +108,8 @@ export interface CompiledService {
   holdMs: number;
   confirmMs: number;
   maxEntries: number;
+  requestRate: number;
+  requestBurst: number;
 }
 
 export interface Compiled {
@@ -160,6 +165,8 @@ export function compile(s: ProxySettings): Compiled {
       holdMs: positive("holdSeconds", dup.holdSeconds, 1) * 1000,
       confirmMs: positive("confirmSeconds", dup.confirmSeconds, 0) * 1000,
       maxEntries: positive("maxEntries", svc.maxEntries ?? s.maxEntries ?? DEFAULTS.maxEntries, 0),
+      requestRate: positive("requestRate", svc.requestRate ?? s.requestRate ?? DEFAULTS.requestRate, 0),
+      requestBurst: positive("requestBurst", svc.requestBurst ?? s.requestBurst ?? DEFAULTS.requestBurst, 1),
     };
   });
   return {

@@ -101,6 +101,8 @@ const DEFAULT_PAYLOAD_BYTES = 256 * 1024;
 const MIN_PAYLOAD = 8;
 /** Outer IPv6 + UDP headers (48) must fit in an IP datagram with the payload. */
 const MAX_PAYLOAD = 65535 - 48;
+/** Slices up to this long are copied byte by byte: no subarray view allocated per payload. */
+const SHORT_COPY = 256;
 const DESC_WORDS = 4;
 const ADDR_STRIDE = 32;
 const STAT_ERRNO = 4;
@@ -315,10 +317,13 @@ export class VxlanSender {
     return off;
   }
 
-  /** Copies `bytes[start, end)` into the payload area (reserve() + set); returns its offset. */
+  /** Copies `bytes[start, end)` into the payload area (reserve() + copy); returns its offset. */
   payload(bytes: Uint8Array, start = 0, end = bytes.length): number {
     const off = this.reserve(end - start);
-    this.payloads.set(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), off);
+    const p = this.payloads;
+    if (start === 0 && end === bytes.length) p.set(bytes, off);
+    else if (end - start <= SHORT_COPY) for (let i = start, o = off; i < end; i++, o++) p[o] = bytes[i]!;
+    else p.set(bytes.subarray(start, end), off);
     return off;
   }
 

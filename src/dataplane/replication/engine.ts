@@ -11,7 +11,13 @@
 // Copies keep the sender's outer source address unless the service says `replication-source: proxy`:
 // a flood-and-learn VTEP learns the inner source MAC at the outer source address.
 
+import { ArpNdProxy, type ProxySettings } from "../arpnd/proxy.js";
+import type { ArpNdAction } from "../arpnd/types.js";
 import { FloodLists, type FloodList, type VtepRole } from "./flood.js";
+import { Responder } from "./responder.js";
+
+/** An event of the proxy-ARP/ND table (duplicate IP, rate limit, refused override, limit), for the log. */
+export type ArpNdEvent = Extract<ArpNdAction, { type: "event" }>;
 
 /** Where the engine's datagrams go: the sending half of the data plane (batched by the I/O layer). */
 export interface CopySink {
@@ -26,6 +32,14 @@ export interface ReplicatedService {
   name: string;
   /** Outer source of copies: the sender's ("vtep") or the proxy's own. */
   source: "vtep" | "proxy";
+  /** The RFC 9161 proxy-ARP/ND function answers for this service. */
+  arpNd: boolean;
+}
+
+/** The proxy-ARP/ND table's settings and where the MACs of static entries sit (from the configuration). */
+export interface ArpNdConfig {
+  settings: ProxySettings;
+  located: { vni: number; mac: string; vtep: string }[];
 }
 
 /** Stable reasons a datagram is not forwarded; they key counters. */
@@ -65,6 +79,7 @@ export class ReplicationEngine {
   // The current frame, for the copy callback (no closure per datagram).
   private handle = 0;
   private src = "";
+  private responder: Responder | undefined;
 
   constructor(
     /** The proxy's own VXLAN address. */
@@ -89,6 +104,69 @@ export class ReplicationEngine {
     if (address === this.me) return;
     this.me = address;
     this.floods = new FloodLists(address, this.dfWaitMs);
+    this.responder?.setSelf(address);
+  }
+
+  /** The proxy-ARP/ND table and what it sent, when a service has the function on. */
+  get arpNd(): Responder | undefined {
+    return this.responder;
+  }
+
+  /**
+   * Configures the proxy-ARP/ND table (null: no service has it; the table goes). Returns the
+   * table's events; what it asks to send (announcements of new static entries) is sent.
+   */
+  setArpNd(cfg: ArpNdConfig | null, now: number): ArpNdEvent[] {
+    if (cfg === null) {
+      this.responder = undefined;
+      return [];
+    }
+    let actions: ArpNdAction[] = [];
+    if (this.responder) actions = this.responder.table.reconfigure(cfg.settings, now);
+    else this.responder = new Responder(new ArpNdProxy(cfg.settings, now), this.sink, this.me);
+    const t = this.responder.table;
+    for (const l of cfg.located) t.locate(l.vni, l.mac, l.vtep);
+    return this.act([...actions, ...t.drain()]);
+  }
+
+  /** A MAC/IP route of the fabric for a replicated VNI: its best path now (`vtep` undefined: none). */
+  evpnRoute(
+    vni: number,
+    ip: string,
+    mac: string,
+    old: string | undefined,
+    best: { vtep: string; seq: number; flags: number } | undefined,
+    now: number,
+  ): void {
+    const t = this.responder?.table;
+    if (!t) return;
+    if (old !== undefined && old !== best?.vtep) t.evpnWithdraw(vni, ip, mac, old);
+    if (best) t.evpn(vni, ip, mac, best.vtep, best.seq, best.flags, now);
+  }
+
+  /** Timer work of the proxy-ARP/ND table (refreshes, ageing, announcements, releases); its events. */
+  tick(now: number): ArpNdEvent[] {
+    const r = this.responder;
+    return r ? this.act(r.table.tick(now)) : [];
+  }
+
+  /** What the table queued while handling frames (sent now); its events. */
+  drain(): ArpNdEvent[] {
+    const r = this.responder;
+    return r ? this.act(r.table.drain()) : [];
+  }
+
+  nextDeadline(): number | undefined {
+    return this.responder?.table.nextDeadline();
+  }
+
+  private act(actions: readonly ArpNdAction[]): ArpNdEvent[] {
+    if (actions.length === 0 || !this.responder) return [];
+    return this.responder.act(
+      actions,
+      (vni) => this.floods.get(vni),
+      (vni) => this.services.get(vni)?.source === "proxy",
+    );
   }
 
   /** The services replicated by the proxy; flood lists of others are dropped. */
@@ -113,9 +191,18 @@ export class ReplicationEngine {
     const role = list.role.get(from);
     if (role === undefined) return this.drop("unknown-vtep");
     if (role === "replicator") return this.drop("from-replicator");
-    if (!this.floods.forwards(vni, now)) return this.drop("not-elected");
+    const forwarding = this.floods.forwards(vni, now);
     const inner = off + VXLAN_HEADER;
     const src = svc.source === "vtep" ? from : this.me;
+    if (svc.arpNd && this.responder) {
+      const v = this.responder.frame(vni, buf, inner, end, from, role, forwarding, svc.source === "proxy", now);
+      if (v === "done") return false;
+      if (v === "flood" && forwarding) {
+        this.replicate(list, buf, off, end, from, role, src);
+        return true;
+      }
+    }
+    if (!forwarding) return this.drop("not-elected");
     if ((buf[inner]! & 1) === 0) {
       const to = this.locate(vni, buf, inner);
       if (to !== undefined) {
