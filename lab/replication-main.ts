@@ -8,25 +8,15 @@
  */
 import { readFileSync } from "node:fs";
 import { Lab } from "../tools/netlab/index.js";
-import {
-  type Host,
-  type PingMatrix,
-  PROXY_IP,
-  SERVICES,
-  STATIC_VTEPS,
-  formatMatrix,
-  host,
-  unexpectedPings,
-} from "./seed.js";
+import { type PingMatrix, PROXY_IP, SERVICES, STATIC_VTEPS, formatMatrix, unexpectedPings } from "./seed.js";
 import {
   type ReplicationLab,
   buildReplicationLab,
-  ip6,
+  questions,
   replicationConfigYaml,
   resolutionProblems,
   resolveWatched,
   startReplicationProxy,
-  UNUSED_IP,
   waitForReplication,
   writeReplicationConfig,
 } from "./replication.js";
@@ -37,17 +27,6 @@ export interface LabUi {
   heading(msg: string): void;
   untilInterrupted(): Promise<number>;
   scenario: boolean;
-}
-
-/** The questions a static host asks: who has <ip>, and which MAC should answer (null: nobody). */
-export function questions(): { from: Host; ip: string; what: string; want: string | null }[] {
-  const [h1, h2, e1] = [host(10, "s1"), host(10, "s2"), host(10, "e1")];
-  return [
-    { from: h1, ip: e1.ip, what: "an EVPN host's IPv4 (MAC/IP route)", want: e1.mac },
-    { from: h1, ip: ip6(e1), what: "an EVPN host's IPv6 (MAC/IP route)", want: e1.mac },
-    { from: h1, ip: h2.ip, what: "a static host's IPv4 (learned from its ARP)", want: h2.mac },
-    { from: h1, ip: UNUSED_IP, what: "an unused IPv4", want: null },
-  ];
 }
 
 function showMatrix(ui: LabUi, m: PingMatrix, family: string): boolean {
@@ -98,7 +77,7 @@ export async function replicationMain(prefix: string, ui: LabUi): Promise<number
 
   heading("what the proxy answered (a static host asks; tcpdump on every other host of VNI 10)");
   let answersOk = true;
-  for (const q of questions()) {
+  for (const q of questions(10, "s1")) {
     const r = await resolveWatched(lab, q.from, q.ip);
     const problems = resolutionProblems(r, q.want);
     answersOk &&= problems.length === 0;

@@ -167,7 +167,7 @@ export async function buildReplicationLab(lab: Lab, opts: ReplicationLabOptions 
       await lab.exec(v.name, "bridge", ["link", "set", "dev", x.name, "neigh_suppress", "on"]);
   for (const v of STATIC_VTEPS)
     for (const conf of ["all", UNDERLAY_IF])
-      await lab.exec(v.name, "sysctl", ["-qw", `net.ipv4.conf.${conf}.rp_filter=${rpFilter}`]);
+      await lab.exec(v.name, "sh", ["-c", `echo ${rpFilter} > /proc/sys/net/ipv4/conf/${conf}/rp_filter`]);
 
   log("FRR: route reflector rr, EVPN VTEPs e1 and e2");
   const { rr, ...frr } = await buildTopology(lab, { namespaces: [], frr: topo.frr ?? [] });
@@ -345,15 +345,51 @@ export async function waitForReplication(rl: ReplicationLab, procs: readonly Lab
 /** An address of VNI 10's subnet that no host uses. */
 export const UNUSED_IP = "198.51.100.99";
 
+/** An address of a service's subnet that no host uses: <net>.99 / 2001:db8:<vni>::99. */
+export const unusedIp = (s: ServiceSpec, v6 = false): string => (v6 ? `2001:db8:${s.vni}::99` : `${s.net}.99`);
+
+export interface Question {
+  from: Host;
+  ip: string;
+  what: string;
+  /** The MAC that should answer; null: nobody (the request is replicated to every other host). */
+  want: string | null;
+}
+
+/**
+ * What a static host of service `vni` behind `vtep` asks in the suppression checks: the IPv4 and
+ * IPv6 addresses of an EVPN host (entries from its MAC/IP routes), the IPv4 address of the other
+ * static VTEP's host (a dynamic entry, learned from its ARP requests: run pings first), and unused
+ * IPv4 and IPv6 addresses.
+ */
+export function questions(vni: number, vtep: string): Question[] {
+  const from = HOSTS.find((h) => h.service.vni === vni && h.vtep.name === vtep)!;
+  const evpn = HOSTS.find((h) => h.service === from.service && h.vtep.kind === "evpn")!;
+  const other = HOSTS.find((h) => h.service === from.service && h.vtep.kind === "static" && h !== from)!;
+  return [
+    { from, ip: evpn.ip, what: `${evpn.name}'s IPv4 (its MAC/IP route)`, want: evpn.mac },
+    { from, ip: ip6(evpn), what: `${evpn.name}'s IPv6 (its MAC/IP route)`, want: evpn.mac },
+    { from, ip: other.ip, what: `${other.name}'s IPv4 (learned from its ARP)`, want: other.mac },
+    { from, ip: unusedIp(from.service), what: "an unused IPv4 address", want: null },
+    { from, ip: unusedIp(from.service, true), what: "an unused IPv6 address", want: null },
+  ];
+}
+
 export interface Resolution {
   /** The MACs that answered (ARP replies' sender MACs, NAs' target link-layer addresses). */
   answers: string[];
-  /** Per other host of the service: how many requests for the address its eth0 saw. */
+  /** Per other host of the service: how many of the requests for the address its eth0 saw. */
   seen: Record<string, number>;
+  /** Per other host: every captured line that names the address (requests of others included). */
+  lines: Record<string, string[]>;
 }
 
-/** tcpdump's line of an ARP request / NS for `ip` (`tcpdump -n -e -r`). */
-function isRequestFor(line: string, ip: string): boolean {
+/**
+ * tcpdump's line (`tcpdump -n -e -r`) of an ARP request / NS for `ip` sent by `mac` (others, e.g.
+ * an FRR VTEP's SVI probing its own host's address, do not count).
+ */
+function isRequestFor(line: string, ip: string, mac: string): boolean {
+  if (!line.includes(` ${mac} > `)) return false;
   return ip.includes(":")
     ? line.includes(`neighbor solicitation, who has ${ip},`) || line.includes(`neighbor solicitation, who has ${ip} `)
     : line.includes(`Request who-has ${ip} `);
@@ -374,8 +410,13 @@ export async function resolveWatched(lab: Lab, from: Host, ip: string): Promise<
     ? await ndisc(lab, from.name, ip)
     : (await arping(lab, from.name, ip, { count: 1, deadlineS: 1 })).map((a) => a.mac);
   const seen: Record<string, number> = {};
-  for (const [h, c] of caps) seen[h.name] = (await c.lines()).filter((l) => isRequestFor(l, ip)).length;
-  return { answers, seen };
+  const lines: Record<string, string[]> = {};
+  for (const [h, c] of caps) {
+    const all = await c.lines();
+    seen[h.name] = all.filter((l) => isRequestFor(l, ip, from.mac)).length;
+    lines[h.name] = all.filter((l) => l.includes(` ${ip}`));
+  }
+  return { answers, seen, lines };
 }
 
 /**
