@@ -14,6 +14,7 @@ import { ProxyError } from "../../errors.js";
 import { decodeEthernetInto, type LearnedFrame, newLearnedFrame } from "../../wire/packet.js";
 import type { ReplaySkipReason } from "../../wire/pcap.js";
 import { ANY_FRAME_FILTER, ARP_ND_FILTER, filterProgram } from "./capture-filter.js";
+import { type ReopenCounters, Reopener, type SourceStateEvent } from "./reopen.js";
 import { RECEIVE_BUFFER_BYTES } from "./udp-source.js";
 
 export interface CaptureOptions {
@@ -29,24 +30,11 @@ export interface CaptureOptions {
   retryMinMs?: number;
   /** Longest delay between attempts (default 5 s). */
   retryMaxMs?: number;
-  /** The interface went away, or capture resumed. */
-  onState?: (e: CaptureStateEvent) => void;
+  /** The interface went away (ENETDOWN: down or deleted; ENODEV: no such interface), or capture resumed. */
+  onState?: (e: SourceStateEvent) => void;
 }
 
-export type CaptureStateEvent =
-  | {
-      state: "down";
-      device: string;
-      /** errno name: ENETDOWN (down or deleted), ENODEV (no such interface). */
-      code: string;
-      reason: string;
-      /** Times the capture went down since start. */
-      downs: number;
-      retryInMs: number;
-    }
-  | { state: "up"; device: string; downMs: number; attempts: number };
-
-export interface CaptureCounters {
+export interface CaptureCounters extends ReopenCounters {
   /** Frames the socket delivered. */
   packets: number;
   /** Frames that decoded to a learnable frame (passed to onFrame). */
@@ -56,9 +44,6 @@ export interface CaptureCounters {
   truncated: number;
   /** Frames the kernel dropped because the socket buffer was full. */
   kernelDrops: number;
-  /** Times the interface went away; failed attempts to open it again. */
-  downs: number;
-  retries: number;
 }
 
 const SLOT = 2048;
@@ -116,21 +101,16 @@ function errorCode(e: unknown): string {
  */
 export class CaptureSource {
   private readonly stats = new Float64Array(4);
-  private readonly count: CaptureCounters = {
+  private readonly count: Omit<CaptureCounters, keyof ReopenCounters> = {
     packets: 0,
     frames: 0,
     skipped: {},
     truncated: 0,
     kernelDrops: 0,
-    downs: 0,
-    retries: 0,
   };
   private mod: NativeCapture | undefined;
   private sock: NativeHandle | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private retryMs = 0;
-  private downSince = 0;
-  private attempts = 0;
+  private readonly reopen: Reopener;
   private stopped = true;
   private readonly frame = newLearnedFrame();
   private readonly decode: { anyFrame: boolean };
@@ -147,12 +127,18 @@ export class CaptureSource {
     this.program = filterProgram((opts.anyFrame ? ANY_FRAME_FILTER : ARP_ND_FILTER).dd);
     this.slot = opts.slotBytes ?? SLOT;
     this.data = new Uint8Array(BATCH * this.slot);
+    this.reopen = new Reopener(
+      () => this.open(),
+      (e) => opts.onState?.(e),
+      opts.retryMinMs ?? RETRY_MIN_MS,
+      opts.retryMaxMs ?? RETRY_MAX_MS,
+    );
   }
 
   /** The counters, kernel drops read now. */
   get counters(): CaptureCounters {
     if (this.sock) this.count.kernelDrops = this.mod!.statistics(this.sock);
-    return this.count;
+    return { ...this.count, ...this.reopen.counters };
   }
 
   /** Whether the socket is open (false while the interface is away). */
@@ -184,14 +170,13 @@ export class CaptureSource {
         const code = errorCode(e) === "EPERM" ? "ERR_CAPTURE_PERMISSION" : "ERR_CAPTURE_OPEN";
         throw new ProxyError(code, `capture on ${this.opts.device}: ${(e as Error).message}`, { cause: e });
       }
-      this.down(errorCode(e), (e as Error).message);
+      this.reopen.down(errorCode(e), (e as Error).message);
     }
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = undefined;
+    this.reopen.cancel();
     this.closeSocket();
   }
 
@@ -220,35 +205,7 @@ export class CaptureSource {
   /** The socket reads no more (interface down or deleted): closed, reported, opened again later. */
   private failed(code: string, message: string): void {
     this.closeSocket();
-    if (!this.stopped) this.down(code, message);
-  }
-
-  private down(code: string, reason: string): void {
-    this.count.downs++;
-    this.downSince = Date.now();
-    this.attempts = 0;
-    this.retryMs = this.opts.retryMinMs ?? RETRY_MIN_MS;
-    const e = { device: this.opts.device, code, reason, downs: this.count.downs, retryInMs: this.retryMs };
-    this.opts.onState?.({ state: "down", ...e });
-    this.schedule();
-  }
-
-  private schedule(): void {
-    this.retry = setTimeout(() => {
-      this.retry = undefined;
-      if (this.stopped) return;
-      this.attempts++;
-      try {
-        this.open();
-      } catch {
-        this.count.retries++;
-        this.retryMs = Math.min(this.retryMs * 2, this.opts.retryMaxMs ?? RETRY_MAX_MS);
-        this.schedule();
-        return;
-      }
-      const e = { device: this.opts.device, downMs: Date.now() - this.downSince, attempts: this.attempts };
-      this.opts.onState?.({ state: "up", ...e });
-    }, this.retryMs);
+    if (!this.stopped) this.reopen.down(code, message);
   }
 
   /** Frames 0..n-1 of the shared slots. */
