@@ -7,7 +7,7 @@ import { Speaker } from "../bgp/io/speaker.js";
 import { diffConfig } from "../config/diff.js";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import type { ProxyConfig } from "../config/model.js";
-import { CaptureSource } from "../dataplane/io/capture-source.js";
+import { type CaptureCounters, CaptureSource } from "../dataplane/io/capture-source.js";
 import { SenderSink } from "../dataplane/io/copy-sink.js";
 import type { SourceStateEvent } from "../dataplane/io/reopen.js";
 import { type ReceiverChoice, VxlanUdpSource } from "../dataplane/io/udp-source.js";
@@ -90,6 +90,11 @@ export class Daemon {
       now: () => Date.now(),
     };
     this.views = views(state);
+  }
+
+  /** The live captures' counters, by device. */
+  captureCounters(): { device: string; counters: CaptureCounters }[] {
+    return this.captures.map((c) => ({ device: c.device, counters: c.counters }));
   }
 
   private makeSpeaker(): Speaker {

@@ -141,6 +141,10 @@ export class CaptureSource {
     return { ...this.count, ...this.reopen.counters };
   }
 
+  get device(): string {
+    return this.opts.device;
+  }
+
   /** Whether the socket is open (false while the interface is away). */
   get capturing(): boolean {
     return this.sock !== undefined;
