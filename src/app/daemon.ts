@@ -7,8 +7,9 @@ import { Speaker } from "../bgp/io/speaker.js";
 import { diffConfig } from "../config/diff.js";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import type { ProxyConfig } from "../config/model.js";
-import { CaptureSource } from "../dataplane/io/capture-source.js";
+import { type CaptureCounters, CaptureSource } from "../dataplane/io/capture-source.js";
 import { SenderSink } from "../dataplane/io/copy-sink.js";
+import type { SourceStateEvent } from "../dataplane/io/reopen.js";
 import { type ReceiverChoice, VxlanUdpSource } from "../dataplane/io/udp-source.js";
 import { type SenderChoice, VxlanSender } from "../dataplane/io/vxlan-sender.js";
 import { Learner } from "../dataplane/learning/learner.js";
@@ -89,6 +90,11 @@ export class Daemon {
       now: () => Date.now(),
     };
     this.views = views(state);
+  }
+
+  /** The live captures' counters, by device. */
+  captureCounters(): { device: string; counters: CaptureCounters }[] {
+    return this.captures.map((c) => ({ device: c.device, counters: c.counters }));
   }
 
   private makeSpeaker(): Speaker {
@@ -217,6 +223,7 @@ export class Daemon {
           address: l.vxlanListen,
           anyFrame: l.anyFrame,
           ...(this.opts.receiver ? { receiver: this.opts.receiver } : {}),
+          onState: (e) => this.sourceState("vxlan", l.vxlanListen!, e),
           ...(replicating
             ? {
                 slotBytes: REPLICATION_SLOT_BYTES,
@@ -242,11 +249,27 @@ export class Daemon {
       });
     }
     for (const device of l.captureInterfaces) {
-      const c = new CaptureSource({ device, anyFrame: l.anyFrame }, this.onFrame);
-      c.start(); // a missing `cap` package or device fails the start, with the reason
+      const onState = (e: SourceStateEvent): void => this.sourceState("capture", device, e);
+      const c = new CaptureSource({ device, anyFrame: l.anyFrame, onState }, this.onFrame);
+      c.start(); // no addon or no CAP_NET_RAW fails the start; a missing interface is waited for
       this.captures.push(c);
-      this.events.publish("daemon", { type: "learning-source", source: "capture", device });
+      this.events.publish("daemon", { type: "learning-source", source: "capture", device, capturing: c.capturing });
     }
+  }
+
+  /** A source's socket stopped reading or reads again (it reopens itself). */
+  private sourceState(source: "capture" | "vxlan", name: string, e: SourceStateEvent): void {
+    if (e.state === "down") {
+      const { code, reason, downs, retryInMs } = e;
+      this.events.publish("daemon", { type: "learning-source-down", source, name, code, reason, downs, retryInMs });
+    } else
+      this.events.publish("daemon", {
+        type: "learning-source-up",
+        source,
+        name,
+        downMs: e.downMs,
+        attempts: e.attempts,
+      });
   }
 
   private async stopSources(): Promise<void> {

@@ -379,7 +379,9 @@ export const LearningSchema = mapping(
       "interface name",
     )
       .default([])
-      .describe("Interfaces to capture VXLAN-carried ARP/ND on (libpcap; needs the optional cap package and root)."),
+      .describe(
+        'Interfaces to capture VXLAN-carried ARP/ND on, or "any" (AF_PACKET, native addon; CAP_NET_RAW). A missing or down interface is waited for.',
+      ),
     "any-frame": bool()
       .default(false)
       .describe("Also learn the source MAC of inner frames that are neither ARP nor ND."),

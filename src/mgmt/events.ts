@@ -24,7 +24,25 @@ export type DaemonEvent =
       receiver: string | undefined;
       receiveBuffer: number | undefined;
     }
-  | { type: "learning-source"; source: "capture"; device: string }
+  /** `capturing` false: the interface is missing or down, and waited for (learning-source-down). */
+  | { type: "learning-source"; source: "capture"; device: string; capturing: boolean }
+  /**
+   * A learning source's socket stopped reading: a capture's interface went down or away
+   * (ENETDOWN), or is missing (ENODEV); a socket error on the VXLAN socket. It is opened again
+   * after `retryInMs`, then at doubling intervals.
+   */
+  | {
+      type: "learning-source-down";
+      source: "capture" | "vxlan";
+      /** The device, or the VXLAN socket's address. */
+      name: string;
+      code: string;
+      reason: string;
+      downs: number;
+      retryInMs: number;
+    }
+  /** It reads again, `downMs` after it stopped. */
+  | { type: "learning-source-up"; source: "capture" | "vxlan"; name: string; downMs: number; attempts: number }
   /** A sender of replicated copies opened: "preserve" keeps the VTEPs' source addresses, "proxy" uses ours. */
   | { type: "replication-sender"; mode: "preserve" | "proxy"; local: string; sender: string | undefined };
 

@@ -97,7 +97,19 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
           { address: e.address, port: e.port, receiver: e.receiver, receiveBuffer: e.receiveBuffer },
           "learning from VXLAN datagrams",
         );
-      else log.info({ device: e.device }, `learning from a live capture on ${e.device}`);
+      else log.info({ device: e.device, capturing: e.capturing }, `learning from a live capture on ${e.device}`);
+      return;
+    case "learning-source-down":
+      log.warn(
+        { source: e.source, name: e.name, code: e.code, downs: e.downs, retryInMs: e.retryInMs },
+        `${e.source === "capture" ? `capture on ${e.name}` : `VXLAN socket ${e.name}`} stopped: ${e.reason}; opening it again`,
+      );
+      return;
+    case "learning-source-up":
+      log.info(
+        { source: e.source, name: e.name, downMs: e.downMs, attempts: e.attempts },
+        `${e.source === "capture" ? `capture on ${e.name}` : `VXLAN socket ${e.name}`} reads again`,
+      );
       return;
     case "replication-sender":
       log.info(

@@ -37,6 +37,7 @@ import { type PeerRef, Rib, type RibChange } from "../rib.js";
 import { evpnRouteKey } from "../route-key.js";
 import { NeighborRecord, neighborStatus, type NeighborStatus } from "../view.js";
 import { ProxyError } from "../../errors.js";
+import { RefusalThrottle } from "../event-throttle.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 
 export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "listen"> {
@@ -53,6 +54,8 @@ export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "liste
   timers?: Partial<SessionTimers>;
   /** What happens: sessions, NOTIFICATIONs, malformed UPDATEs (see events.ts). */
   onEvent?: (e: SpeakerEvent) => void;
+  /** Refused connections: the first per source within this window is reported, the rest summed (60 s). */
+  refusalWindowMs?: number;
 }
 
 export type SpeakerListener = (changes: readonly RibChange[]) => void;
@@ -98,6 +101,8 @@ export class Speaker {
   private server: net.Server | undefined;
   private owned: OwnedRoutes | null = null;
   private readonly loopIds: LoopIds;
+  private readonly refusals: RefusalThrottle;
+  private refusalTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: SpeakerOptions) {
     this.opts = opts;
@@ -111,6 +116,7 @@ export class Speaker {
       ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
     });
     for (const n of opts.neighbors) this.addNeighbor(n);
+    this.refusals = new RefusalThrottle(opts.refusalWindowMs ?? 60_000, this.onEvent);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -139,6 +145,8 @@ export class Speaker {
     }
     const server = this.server;
     this.server = undefined;
+    clearTimeout(this.refusalTimer);
+    this.refusals.flush();
     await Promise.all([
       ...sockets.map((s) => closedWithin(s, timeoutMs)),
       server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(),
@@ -306,7 +314,15 @@ export class Speaker {
 
   private report(n: Neighbor | null, e: SpeakerEvent): void {
     n?.record.observe(e, epochNow());
-    this.onEvent(e);
+    if (this.refusals.admit(e, now())) this.onEvent(e);
+    else this.refusalTimer ??= setTimeout(() => this.endRefusals(), this.refusals.windowEnd - now()).unref();
+  }
+
+  /** The refusal window is over: its sums are reported (re-armed if the timer fired early). */
+  private endRefusals(): void {
+    this.refusalTimer = undefined;
+    if (now() >= this.refusals.windowEnd) this.refusals.flush();
+    else this.refusalTimer = setTimeout(() => this.endRefusals(), this.refusals.windowEnd - now()).unref();
   }
 
   private async listen(address: string, port: number): Promise<void> {

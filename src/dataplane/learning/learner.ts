@@ -42,8 +42,8 @@ export class Learner {
   private ageMs: number;
   private readonly t = new LearnTable();
   private readonly stats = newCounters();
-  private readonly mob = new Mobility(this.t, this.stats);
   private readonly lim = new Limits(this.t, this.stats);
+  private readonly mob = new Mobility(this.t, this.stats, (key, now, out, ev) => this.lim.throttled(key, now, out, ev));
   /** Also report each MAC learned, moved or aged as an event (off: no object per MAC for it). */
   macEvents = false;
 
