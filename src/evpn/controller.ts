@@ -190,6 +190,7 @@ export class Controller {
   frame(f: LearnedFrame, now: number): boolean {
     const engine = this.engine;
     if (!engine) return false;
+    this.now = now;
     engine.macEvents = this.events.tracing;
     const actions = engine.frame(f, now);
     if (actions.length === 0) return false;
@@ -303,6 +304,8 @@ export class Controller {
           if (ev.tracing) ev.trace({ type: "learned-route", action: "announce", ...keyOf(a) });
           const attrs = this.learnedAttrs.get(a.service, a.vtep, a.seq, a.sticky);
           if (attrs) this.sink.announceOwned(learnedRoute(a, localAs), attrs);
+          if (a.ip !== null && a.ip.includes(":") && this.arpNdVnis.has(a.vni))
+            this.replication?.learnedBinding(a.vni, a.ip, a.mac, a.vtep, a.seq, this.now);
           break;
         }
         case "withdraw":

@@ -42,7 +42,17 @@ function logEvpn(log: Logger, e: EvpnEvent): void {
     case "arp-nd": {
       const level = e.event === "duplicate-released" ? "info" : "warn";
       log[level](
-        { event: e.event, vni: e.vni, ip: e.ip, mac: e.mac, vtep: e.vtep, source: e.source, suppressed: e.suppressed },
+        {
+          event: e.event,
+          vni: e.vni,
+          ip: e.ip,
+          mac: e.mac,
+          vtep: e.vtep,
+          claimMac: e.claimMac,
+          claimVtep: e.claimVtep,
+          source: e.source,
+          suppressed: e.suppressed,
+        },
         `arp-nd: ${e.event}${e.ip !== undefined ? ` ${e.ip}` : ""}`,
       );
       return;

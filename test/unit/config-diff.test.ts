@@ -68,3 +68,15 @@ test("services by name; learning settings and learning sources apart", () => {
   const listen = diffConfig(cfg(), cfg({ learning: "learning:\n  vxlan-listen: 192.0.2.4" }));
   assert.deepEqual([listen.learning, listen.learningSources], [true, true]);
 });
+
+test("a service switched to replication by the proxy reopens the sources (the senders and the datagram hook)", () => {
+  const learning = "learning:\n  vxlan-listen: 192.0.2.4";
+  const svc = (extra: string) =>
+    `  - name: vni10\n    evi: 10\n    vni: 10\n${extra}    static-vteps:\n      - address: 192.0.2.1`;
+  const ingress = cfg({ services: svc(""), learning });
+  const proxy = cfg({ services: svc("    replication: proxy\n"), learning });
+  const fromProxy = cfg({ services: svc("    replication: proxy\n    replication-source: proxy\n"), learning });
+  assert.equal(diffConfig(ingress, proxy).learningSources, true);
+  assert.equal(diffConfig(proxy, fromProxy).learningSources, true, "the raw sender is no longer needed");
+  assert.equal(diffConfig(proxy, proxy).learningSources, false);
+});

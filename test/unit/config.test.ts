@@ -27,11 +27,12 @@ services:
     evi: 10
     vni: 10
     # optional: route-targets: ["65000:10"]   (default: <local-as>:<evi>)
+    # optional: replication: proxy (the proxy replicates BUM and answers ARP/ND), replication-source, arp-nd-proxy
     static-vteps:
       - address: 192.0.2.1
       - address: 192.0.2.2
         macs: ["02:00:00:00:01:02"]          # "MAC [IP ...]": a MAC route, a MAC/IP route per IP
-learning:                                    # data-plane learning: next issue; accepted now
+learning:                                    # data-plane learning from ARP/ND inside VXLAN
   vxlan-listen: 192.0.2.4
   include-ip: true
 `;
@@ -805,7 +806,7 @@ describe("bad configuration files: each error names the file, the key path and t
     assert.deepEqual(
       errorsOfText(DOCUMENTED_MINIMUM.replace('macs: ["02:00:00:00:01:02"]', 'macs: ["02:00:00:00:01:02"')),
       [
-        `${F}: YAML syntax error at line 16, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+        `${F}: YAML syntax error at line 17, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
       ],
     );
     const tab = errorsOfText("router-id: 192.0.2.4\n\tlocal-as: 65000\n");
@@ -815,7 +816,7 @@ describe("bad configuration files: each error names the file, the key path and t
 
   test("a duplicate key is a YAML error naming the key", () => {
     assert.deepEqual(errorsOfText(`${DOCUMENTED_MINIMUM}local-as: 65001\n`), [
-      `${F}: YAML syntax error at line 19, column 1: Map keys must be unique: local-as`,
+      `${F}: YAML syntax error at line 20, column 1: Map keys must be unique: local-as`,
     ]);
   });
 
@@ -833,7 +834,7 @@ describe("bad configuration files: each error names the file, the key path and t
       `${F}: expected a mapping with router-id, local-as, neighbors and services at the top level, got "evpn"`,
     ]);
     const two = errorsOfText(`${DOCUMENTED_MINIMUM}---\n${DOCUMENTED_MINIMUM}`);
-    assert.match(two[0]!, /^bad\.yaml: YAML syntax error at line 19, column 1: Source contains multiple documents/);
+    assert.match(two[0]!, /^bad\.yaml: YAML syntax error at line 20, column 1: Source contains multiple documents/);
   });
 
   test("a missing file, a directory", () => {
