@@ -185,7 +185,7 @@ static int call_js(vx_socket *s, napi_ref fn, size_t argc, napi_value *argv) {
   return st == napi_ok;
 }
 
-/* The poll handle stopped on a socket error: reported once to onError("E<errno>", message). */
+/* The poll handle stopped on a socket error: reported once to onError(errno name, message). */
 static void fail(vx_socket *s, int err) {
   if (s->failed || s->closing) return;
   s->failed = 1;
@@ -194,7 +194,11 @@ static void fail(vx_socket *s, int err) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   char code[32], msg[256];
-  snprintf(code, sizeof code, "E%d", err);
+  const char *name = strerrorname_np(err);
+  if (name)
+    snprintf(code, sizeof code, "%s", name);
+  else
+    snprintf(code, sizeof code, "E%d", err);
   snprintf(msg, sizeof msg, "socket error: %s", strerror(err));
   napi_value argv[2];
   if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &argv[0]) == napi_ok &&

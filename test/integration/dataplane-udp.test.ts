@@ -166,7 +166,13 @@ for (const receiver of ["native", "dgram"] as const)
     try {
       execFileSync("ss", ["-K", "-u", "-a", `sport = :${port}`], { stdio: "ignore" });
       await until(() => states.length >= 2);
-      assert.equal(states[0]?.state, "down");
+      assert.deepEqual(states[0], {
+        state: "down",
+        code: "ECONNABORTED",
+        reason: receiver === "native" ? "socket error: Software caused connection abort" : "recvmsg ECONNABORTED",
+        downs: 1,
+        retryInMs: 20,
+      });
       assert.equal(states[1]?.state, "up");
       assert.equal(src.port, port);
       assert.equal(src.receiver, receiver);
