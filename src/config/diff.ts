@@ -19,6 +19,8 @@ export interface ConfigDiff {
   learning: boolean;
   /** Where frames come from changed (vxlan-listen, capture-interfaces, any-frame): sources reopen. */
   learningSources: boolean;
+  /** A management setting changed (listeners take it at the next start; the token file is re-read). */
+  management: boolean;
 }
 
 function byKey<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
@@ -50,5 +52,6 @@ export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
     },
     learning: !isDeepStrictEqual(prev.learning, next.learning),
     learningSources: !isDeepStrictEqual(source(prev), source(next)),
+    management: !isDeepStrictEqual(prev.management, next.management),
   };
 }
