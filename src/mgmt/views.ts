@@ -1,5 +1,6 @@
 // Typed read models of what the daemon knows, for the API, `show` and metrics: neighbours,
-// services with their flood lists, VTEPs, MACs, routes advertised and received, counters. They
+// services with their flood lists, VTEPs, routes advertised and received, counters (MACs, paged:
+// macs.ts). They
 // read the running modules through DaemonState (types only) and change nothing; each call is a
 // fresh snapshot of plain data with a stable key order.
 
@@ -18,7 +19,7 @@ import { compareAddresses } from "../net/addr.js";
 export interface DaemonState {
   config(): ProxyConfig;
   neighbors(): NeighborStatus[];
-  rib(): Pick<Rib, "locRib" | "localCount">;
+  rib(): Pick<Rib, "locRib" | "localCount" | "byMac" | "best" | "adjIn">;
   controller(): Pick<Controller, "learner" | "planned" | "plannedCount" | "suppressed" | "evpnVtepsOf" | "evpnVteps">;
   sources(): SourceCounters | undefined;
   /** The replication engine (flood lists, election, counters). */
@@ -73,24 +74,6 @@ export interface VtepView {
   services: string[];
 }
 
-export interface MacView {
-  service: string;
-  vni: number;
-  mac: string;
-  vtep: string;
-  source: "configured" | "learned";
-  /** Learned addresses; a configured MAC's configured ones too. */
-  ips: string[];
-  /** RFC 7432 §15 MAC mobility sequence of our route. */
-  sequence: number;
-  sticky: boolean;
-  duplicate: boolean;
-  /** false: the fabric's route for the MAC won and ours is withdrawn. */
-  announced: boolean;
-  /** Seconds since last seen (null for configured MACs). */
-  ageSeconds: number | null;
-}
-
 export interface RouteView {
   route: EvpnRoute;
   nextHop: string;
@@ -117,7 +100,6 @@ export interface Views {
   neighbors(): NeighborStatus[];
   services(): ServiceView[];
   vteps(): VtepView[];
-  macs(): MacView[];
   routes(): RoutesView;
   counters(): CountersView;
 }
@@ -201,54 +183,6 @@ export function views(s: DaemonState): Views {
     return [...out.values()].sort((a, b) => byAddress(a.address, b.address) || byText(a.kind, b.kind));
   };
 
-  const macs = (): MacView[] => {
-    const now = s.now();
-    const out: MacView[] = [];
-    const rows = learnedRows();
-    // A configured MAC's addresses: configured, and learned from its ARP/ND at its VTEP.
-    const learnedIps = new Map<string, string[]>();
-    for (const r of rows) if (r.configured) learnedIps.set(`${r.vni}/${r.mac}`, r.ips);
-    for (const svc of s.config().services)
-      for (const v of svc.staticVteps) {
-        const ips = new Map<string, Set<string>>();
-        for (const m of v.macs) {
-          let set = ips.get(m.mac);
-          if (!set) ips.set(m.mac, (set = new Set(learnedIps.get(`${svc.vni}/${m.mac}`))));
-          for (const ip of m.ips) set.add(ip);
-        }
-        for (const [mac, set] of ips)
-          out.push({
-            service: svc.name,
-            vni: svc.vni,
-            mac,
-            vtep: v.address,
-            source: "configured",
-            ips: [...set].sort(),
-            sequence: 0,
-            sticky: true, // RFC 7432 §15.2
-            duplicate: false,
-            announced: true,
-            ageSeconds: null,
-          });
-      }
-    for (const r of rows)
-      if (!r.configured)
-        out.push({
-          service: r.service,
-          vni: r.vni,
-          mac: r.mac,
-          vtep: r.vtep,
-          source: "learned",
-          ips: r.ips,
-          sequence: r.seq,
-          sticky: false,
-          duplicate: r.duplicate,
-          announced: r.announced,
-          ageSeconds: Math.max(0, Math.floor((now - r.lastSeen) / 1000)),
-        });
-    return out.sort((a, b) => a.vni - b.vni || byText(a.mac, b.mac) || byText(a.source, b.source));
-  };
-
   const routes = (): RoutesView => {
     const received: RouteView[] = [];
     for (const d of s.rib().locRib())
@@ -281,5 +215,5 @@ export function views(s: DaemonState): Views {
     };
   };
 
-  return { neighbors: () => s.neighbors(), services, vteps, macs, routes, counters };
+  return { neighbors: () => s.neighbors(), services, vteps, routes, counters };
 }

@@ -232,17 +232,26 @@ export class Learner {
 
   /**
    * Paging without copying the table: the rows of the slots from `from` on that `match` accepts,
-   * appended to `out`, at most `max` slots visited; returns the slot to go on from, or -1 after
-   * the last. A MAC keeps its slot while it lives, so a listing by slot meets every MAC present
-   * from its first page to its last exactly once (in no particular order).
+   * appended to `out`, until `max` slots were visited or `rows` rows appended; returns the slot
+   * to go on from, or -1 after the last. A MAC keeps its slot while it lives, so a listing by
+   * slot meets every MAC present from its first page to its last exactly once (in no order).
    */
-  scan(from: number, max: number, out: LearnedBinding[], match?: (vni: number, vtep: string) => boolean): number {
+  scan(
+    from: number,
+    max: number,
+    out: LearnedBinding[],
+    match?: (vni: number, vtep: string) => boolean,
+    rows = max,
+  ): number {
     const t = this.t;
     const end = Math.min(t.mMac.length, Math.max(0, from) + max);
-    for (let m = Math.max(0, from); m < end; m++)
-      if (t.mMac[m] !== "" && (match === undefined || match(t.svcOf(m).vni, t.vtepOf(m))))
+    let m = Math.max(0, from);
+    for (let n = 0; m < end && n < rows; m++)
+      if (t.mMac[m] !== "" && (match === undefined || match(t.svcOf(m).vni, t.vtepOf(m)))) {
         out.push(t.row(m, this.mob.isDuplicate(m)));
-    return end < t.mMac.length ? end : -1;
+        n++;
+      }
+    return m < t.mMac.length ? m : -1;
   }
 
   /** The row of a MAC of a VNI (learned, or configured with learned IPs), or undefined. */
