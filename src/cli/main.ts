@@ -39,7 +39,7 @@ async function run(file: string, level: string, receiver: ReceiverChoice, sender
     process.exit(EXIT_CONFIG);
   }
   const log = daemonLogger(level);
-  const daemon = new Daemon(loaded.config, log, { receiver, sender });
+  const daemon = new Daemon(loaded.config, log, { receiver, sender, file, version: pkg.version });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -50,10 +50,7 @@ async function run(file: string, level: string, receiver: ReceiverChoice, sender
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  let reloading = Promise.resolve();
-  process.on("SIGHUP", () => {
-    reloading = reloading.then(() => daemon.reloadFile(file));
-  });
+  process.on("SIGHUP", () => void daemon.reloadFile(file));
   try {
     await daemon.start();
   } catch (e) {

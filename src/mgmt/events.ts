@@ -18,6 +18,10 @@ export type DaemonEvent =
   | { type: "config-reload-failed"; message: string }
   /** The end of every reload (SIGHUP or the API), after the events above. */
   | { type: "config-reloaded"; file: string; result: ReloadResult }
+  /** The management API listens: its socket, its TCP listener (address:port). */
+  | { type: "management-listening"; socket: string | null; http: string | null }
+  /** A listener of the management API could not open, or the token file could not be read. */
+  | { type: "management-unavailable"; message: string }
   /** router-id, local-as, listen or graceful-restart changed. */
   | { type: "sessions-restarting" }
   | { type: "neighbor-changed"; peer: string; change: "added" | "removed" | "changed" }

@@ -72,6 +72,12 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
       return;
     case "config-reloaded":
       return; // said by the events before it
+    case "management-listening":
+      log.info({ socket: e.socket, http: e.http }, "management API listening");
+      return;
+    case "management-unavailable":
+      log.error(`management API: ${e.message}`);
+      return;
     case "sessions-restarting":
       log.warn("router-id, local-as, listen or graceful-restart changed: restarting every session");
       return;

@@ -9,6 +9,7 @@ import type { ExtCommunity } from "../codec/index.js";
 import type { ServiceSettings } from "../config/model.js";
 import type { LearnedBinding } from "../dataplane/learning/learner.js";
 import type { History } from "./history.js";
+import { Listings } from "./listings.js";
 import type { DaemonState } from "./views.js";
 
 export type MacSource = "static" | "learned" | "evpn";
@@ -55,9 +56,6 @@ export interface MacPage {
 
 /** Slots of the learning engine (or RIB destinations) visited per page at most: pages may be short. */
 export const SCAN_BUDGET = 50_000;
-/** RIB listings kept open at once, and for how long after their last page (ms). */
-export const OPEN_LISTINGS = 16;
-export const LISTING_TTL_MS = 5 * 60_000;
 
 export type MacState = Pick<DaemonState, "config" | "controller" | "now"> & {
   rib(): Pick<Rib, "locRib" | "byMac" | "best">;
@@ -72,13 +70,14 @@ function mobility(ext: readonly ExtCommunity[]): { sequence: number; sticky: boo
 }
 
 export class MacLister {
-  private listings = new Map<number, { it: Iterator<Destination>; used: number }>();
-  private nextListing = 1;
+  private readonly listings: Listings<Destination>;
 
   constructor(
     private readonly s: MacState,
     private readonly history: History | null,
-  ) {}
+  ) {
+    this.listings = new Listings(s.now);
+  }
 
   /** A page; a cursor of an expired or unknown listing gives null (the caller says so). */
   page(q: MacQuery): MacPage | null {
@@ -223,29 +222,24 @@ export class MacLister {
   }
 
   private open(): number {
-    const now = this.s.now();
-    for (const [id, l] of this.listings) if (now - l.used > LISTING_TTL_MS) this.listings.delete(id);
-    if (this.listings.size >= OPEN_LISTINGS) this.listings.delete(this.listings.keys().next().value!);
-    const id = this.nextListing++;
-    this.listings.set(id, { it: this.s.rib().locRib(), used: now });
-    return id;
+    return this.listings.add(this.s.rib().locRib());
   }
 
   private evpn(svcs: ServiceSettings[], q: MacQuery, listing: number, out: MacView[]): MacPage | null {
-    const l = this.listings.get(listing);
-    if (l === undefined || this.s.now() - l.used > LISTING_TTL_MS) return null;
-    this.listings.delete(listing);
+    const it = this.listings.get(listing);
+    if (it === undefined) return null;
     for (let budget = SCAN_BUDGET; budget > 0 && out.length < q.limit; budget--) {
-      const n = l.it.next();
-      if (n.done === true) return { items: out, next: null };
+      const n = it.next();
+      if (n.done === true) {
+        this.listings.close(listing);
+        return { items: out, next: null };
+      }
       const p = n.value.best;
       if (p.source === "local" || p.route.routeType !== 2 || p.route.ip !== undefined) continue;
       if (q.vtep !== undefined && p.attrs.nextHop !== q.vtep) continue;
       const svc = serviceOf(svcs, p.attrs.extCommunities);
       if (svc !== undefined) out.push(this.fabricRow(svc, p.route.mac, p.attrs.nextHop, p.attrs.extCommunities));
     }
-    l.used = this.s.now();
-    this.listings.set(listing, l);
     return { items: out, next: { phase: "evpn", listing } };
   }
 }

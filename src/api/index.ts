@@ -1,0 +1,75 @@
+// The management API as the composition root starts it: the event recorder, the paged listings
+// and the HTTP servers, over the daemon's read models and actions.
+
+import type { ManagementSettings } from "../config/model.js";
+import type { EventBus } from "../mgmt/events.js";
+import { History } from "../mgmt/history.js";
+import { MacLister } from "../mgmt/macs.js";
+import { RouteLister } from "../mgmt/routes.js";
+import type { DaemonState, Views } from "../mgmt/views.js";
+import type { ApiActions } from "./routes.js";
+import { ApiServer, type Extension } from "./server.js";
+
+export type { ApiActions, ReloadOutcome } from "./routes.js";
+
+export interface ManagementOptions {
+  settings: ManagementSettings;
+  version: string;
+  state: DaemonState;
+  views: Views;
+  events: EventBus;
+  configFile: string | null;
+  actions: ApiActions;
+}
+
+export class ManagementApi {
+  readonly history: History;
+  private readonly server: ApiServer;
+  private loaded: number;
+
+  constructor(o: ManagementOptions, extensions: Extension[] = []) {
+    const now = () => o.state.now();
+    this.loaded = now();
+    this.history = new History(o.events, now);
+    const startedAt = now();
+    this.server = new ApiServer(
+      o.settings,
+      {
+        version: o.version,
+        views: o.views,
+        state: o.state,
+        history: this.history,
+        macs: new MacLister(o.state, this.history),
+        routes: new RouteLister(o.state),
+        events: o.events,
+        configFile: o.configFile,
+        startedAt,
+        loadedAt: () => this.loaded,
+        actions: o.actions,
+      },
+      extensions,
+    );
+  }
+
+  /** Opens the listeners; throws (a ProxyError) when one cannot be opened. */
+  async start(): Promise<{ httpPort: number | undefined }> {
+    await this.server.start();
+    return { httpPort: this.server.httpPort };
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+    this.history.close();
+  }
+
+  /** A new configuration was applied: its time; the token file is read again (an error says why the old token stays). */
+  reloaded(at: number): string | null {
+    this.loaded = at;
+    try {
+      this.server.readToken();
+      return null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+}
