@@ -60,9 +60,9 @@ function connectError(socket: string, e: Error): ApiClientError {
   if (e instanceof ApiClientError) return e;
   switch ((e as NodeJS.ErrnoException).code) {
     case "ENOENT":
-      return new ApiClientError("ERR_CLI_NOT_RUNNING", `evpn-proxy is not running: no socket ${socket}`);
+      return new ApiClientError("ERR_CLI_NOT_RUNNING", `the daemon is not running: no socket ${socket}`);
     case "ECONNREFUSED":
-      return new ApiClientError("ERR_CLI_NOT_RUNNING", `evpn-proxy is not running: nothing answers on ${socket}`);
+      return new ApiClientError("ERR_CLI_NOT_RUNNING", `the daemon is not running: nothing answers on ${socket}`);
     case "EACCES":
     case "EPERM":
       return new ApiClientError(
@@ -72,7 +72,7 @@ function connectError(socket: string, e: Error): ApiClientError {
     case "ENOTSOCK":
       return new ApiClientError("ERR_CLI_NOT_RUNNING", `${socket} is not a socket`);
     default:
-      return new ApiClientError("ERR_CLI_CONNECT", `cannot reach evpn-proxy on ${socket}: ${e.message}`);
+      return new ApiClientError("ERR_CLI_CONNECT", `cannot reach the daemon on ${socket}: ${e.message}`);
   }
 }
 
