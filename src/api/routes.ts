@@ -44,6 +44,8 @@ export interface ApiActions {
   resetNeighbor(ip: string): boolean;
   /** ROUTE-REFRESH to the neighbour; false: no such neighbour. */
   refreshNeighbor(ip: string): boolean;
+  /** Releases every duplicate MAC now (RFC 7432 §15.1 freeze); how many. */
+  clearDuplicates(): number;
   reload(): Promise<ReloadOutcome>;
 }
 
@@ -272,6 +274,15 @@ export function apiRoutes(d: ApiDeps): Route[] {
         { action: "refresh", target: ip, message: `ROUTE-REFRESH sent to ${ip}` } satisfies ApiJson<"Action">,
         202,
       );
+    }),
+    post("/api/v1/evpn/duplicates/clear", (req) => {
+      queryOf(req.query, []);
+      const n = d.actions.clearDuplicates();
+      return ok({
+        action: "clear-duplicates",
+        target: "all",
+        message: `${n} duplicate MAC${n === 1 ? "" : "s"} released`,
+      } satisfies ApiJson<"Action">);
     }),
     post("/api/v1/config/reload", async (req) => {
       queryOf(req.query, []);

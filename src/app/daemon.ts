@@ -108,6 +108,11 @@ export class Daemon {
       actions: {
         resetNeighbor: (ip) => this.speaker.resetNeighbor(ip),
         refreshNeighbor: (ip) => this.speaker.requestRefresh(ip),
+        clearDuplicates: () => {
+          const n = this.controller.clearDuplicates();
+          this.afterInput();
+          return n;
+        },
         reload: () =>
           opts.file === undefined ? Promise.reject(new Error("no configuration file")) : this.reloadFile(opts.file),
       },

@@ -59,6 +59,15 @@ function single<T>(path: string, text: (x: T) => string): Body {
   };
 }
 
+/** A POST action: its message, or its JSON. */
+function action(path: string): Body {
+  return async (socket, json, write) => {
+    const r = await call<ApiJson<"Action">>(socket, "POST", path);
+    write(json ? `${JSON.stringify(r.body, null, 2)}\n` : `${r.body.message}\n`);
+    return 0;
+  };
+}
+
 /** A paged listing: every page in turn; JSON as one {"items": [...]} written as pages come. */
 function paged<T>(
   path: string,
@@ -219,7 +228,7 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
     ),
   );
 
-  const clear = program.command("clear").description("reset sessions");
+  const clear = program.command("clear").description("reset sessions, release duplicates");
   common(
     clear
       .command("bgp")
@@ -229,16 +238,18 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
     false,
   ).action(async (ip: string, opts: Common & { soft?: boolean }) => {
     const url = `/api/v1/bgp/neighbors/${seg(ip)}/${opts.soft ? "refresh" : "reset"}`;
-    process.exitCode = await run(
-      opts,
-      async (socket, json, write) => {
-        const r = await call<ApiJson<"Action">>(socket, "POST", url);
-        write(json ? `${JSON.stringify(r.body, null, 2)}\n` : `${r.body.message}\n`);
-        return 0;
-      },
-      io,
-      "clear bgp",
-    );
+    process.exitCode = await run(opts, action(url), io, "clear bgp");
+  });
+
+  common(
+    clear
+      .command("evpn")
+      .description("EVPN state")
+      .command("duplicates")
+      .description("release every duplicate MAC now"),
+    false,
+  ).action(async (opts: Common) => {
+    process.exitCode = await run(opts, action("/api/v1/evpn/duplicates/clear"), io, "clear evpn duplicates");
   });
 
   common(

@@ -233,6 +233,21 @@ describe("management API against a running daemon", () => {
     assert.equal((cfg.config as { localAs: number }).localAs, 65000);
   });
 
+  test("POST evpn/duplicates/clear releases the duplicate MAC", async () => {
+    const before = await call(socket, "GET", `/api/v1/evpn/macs?source=learned`, 200, MacPageSchema);
+    assert.equal(before.items[0]?.duplicate, true);
+    const a = await call(socket, "POST", "/api/v1/evpn/duplicates/clear", 200, ActionSchema);
+    assert.equal(a.message, "1 duplicate MAC released");
+    const now = await call(socket, "GET", `/api/v1/evpn/macs?source=learned`, 200, MacPageSchema);
+    assert.equal(now.items[0]?.duplicate, false);
+    const m = await call(socket, "GET", `/api/v1/evpn/macs/${M1}`, 200, MacDetailSchema);
+    assert.equal(m.history[0]?.steps.at(-1)?.event, "duplicate-released");
+    assert.equal(
+      (await call(socket, "POST", "/api/v1/evpn/duplicates/clear", 200, ActionSchema)).message,
+      "0 duplicate MACs released",
+    );
+  });
+
   test("bad requests: 400 with the parameter, 404, 405 with Allow, 413; the daemon is unaffected", async () => {
     const bad = async (path: string, parameter: string) => {
       const e = await call(socket, "GET", path, 400, ErrorSchema);

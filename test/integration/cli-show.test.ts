@@ -101,6 +101,8 @@ describe("show, clear and reload against a running daemon", () => {
   });
 
   test("clear bgp --soft, reload: the difference; a bad file: the errors and exit 2", async () => {
+    const dups = await cli(["clear", "evpn", "duplicates", "--socket", socket]);
+    assert.deepEqual(dups, { code: 0, out: "0 duplicate MACs released\n", err: "" });
     const soft = await cli(["clear", "bgp", "127.0.0.2", "--soft", "--socket", socket]);
     assert.deepEqual(soft, { code: 0, out: "ROUTE-REFRESH sent to 127.0.0.2\n", err: "" });
     const text = readFileSync(file, "utf8");

@@ -1,6 +1,6 @@
 // Listing the learning engine's table by slot (Learner.scan) and one MAC (Learner.row): every MAC
 // present from the first page to the last is met exactly once, whatever ages or arrives between
-// pages; rows equal table()'s. Documentation addresses only.
+// pages; rows equal table()'s. An operator's release of every duplicate. Documentation addresses only.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Learner, type LearnedBinding } from "../../src/dataplane/learning/learner.js";
@@ -44,6 +44,18 @@ test("MACs present throughout are met once while others age out and new ones arr
   const seen = out.map((r) => r.mac);
   assert.equal(new Set(seen).size, seen.length, "no MAC twice");
   for (let i = 0; i < 40; i += 2) assert.ok(seen.includes(mac(i)), `${mac(i)} present throughout`);
+});
+
+test("releaseDuplicates: every frozen MAC released at once, with its event", () => {
+  const l = new Learner(config({ maxMoves: 1 }), new FakeFabric());
+  const m = mac(1);
+  l.frame(fr(A, m, null, 10, "arp-probe"), 0);
+  l.frame(fr(B, m, null, 10, "arp-probe"), S);
+  l.frame(fr(A, m, null, 10, "arp-probe"), 2 * S); // the second move: a duplicate
+  assert.equal(l.row(10, m)?.duplicate, true);
+  assert.deepEqual(l.releaseDuplicates(), [{ type: "event", event: "duplicate-released", vni: 10, vtep: B, mac: m }]);
+  assert.equal(l.row(10, m)?.duplicate, false);
+  assert.deepEqual(l.releaseDuplicates(), []);
 });
 
 test("an empty table and a start past the end: no rows, -1", () => {

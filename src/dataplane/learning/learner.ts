@@ -143,6 +143,13 @@ export class Learner {
     return out;
   }
 
+  /** Releases every duplicate at once (an operator's clear): their release events. */
+  releaseDuplicates(): LearnAction[] {
+    const out: LearnAction[] = [];
+    this.mob.release(Infinity, out);
+    return out;
+  }
+
   /** Ageing and freeze release. */
   tick(now: number): LearnAction[] {
     const out: LearnAction[] = [];
