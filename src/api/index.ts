@@ -8,7 +8,8 @@ import { MacLister } from "../mgmt/macs.js";
 import { RouteLister } from "../mgmt/routes.js";
 import type { DaemonState, Views } from "../mgmt/views.js";
 import type { ApiActions } from "./routes.js";
-import { ApiServer, type Extension } from "./server.js";
+import { daemonMetrics } from "./metrics.js";
+import { ApiServer } from "./server.js";
 
 export type { ApiActions, ReloadOutcome } from "./routes.js";
 
@@ -25,13 +26,16 @@ export interface ManagementOptions {
 export class ManagementApi {
   readonly history: History;
   private readonly server: ApiServer;
+  private readonly metrics: ReturnType<typeof daemonMetrics>;
   private loaded: number;
 
-  constructor(o: ManagementOptions, extensions: Extension[] = []) {
+  constructor(o: ManagementOptions) {
     const now = () => o.state.now();
     this.loaded = now();
     this.history = new History(o.events, now);
     const startedAt = now();
+    this.metrics = daemonMetrics({ version: o.version, state: o.state, views: o.views, history: this.history });
+    const registry = this.metrics.registry;
     this.server = new ApiServer(
       o.settings,
       {
@@ -47,7 +51,12 @@ export class ManagementApi {
         loadedAt: () => this.loaded,
         actions: o.actions,
       },
-      extensions,
+      [
+        {
+          url: "/metrics",
+          handle: async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+        },
+      ],
     );
   }
 
@@ -60,6 +69,7 @@ export class ManagementApi {
   async stop(): Promise<void> {
     await this.server.stop();
     this.history.close();
+    this.metrics.stop();
   }
 
   /** A new configuration was applied: its time; the token file is read again (an error says why the old token stays). */

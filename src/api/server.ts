@@ -28,15 +28,18 @@ export const API_LIMITS = {
 
 export type Transport = "unix" | "tcp";
 
-/** Extra endpoints (metrics, events) registered beside the API's own. */
-export type Extension = (app: FastifyInstance, transport: Transport) => void;
+/** An endpoint answering with more than JSON (metrics, the event stream): GET only, a read. */
+export interface RawRoute {
+  url: string;
+  handle(req: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+}
 
 interface Pattern {
   re: RegExp;
   methods: Set<string>;
 }
 
-function patterns(routes: Route[]): Pattern[] {
+function patterns(routes: Pick<Route, "method" | "url">[]): Pattern[] {
   const by = new Map<string, Pattern>();
   for (const r of routes) {
     let p = by.get(r.url);
@@ -59,7 +62,7 @@ export class ApiServer {
   constructor(
     private readonly settings: ManagementSettings,
     deps: ApiDeps,
-    private readonly extensions: Extension[] = [],
+    private readonly raw: RawRoute[] = [],
   ) {
     this.routes = apiRoutes(deps);
   }
@@ -127,7 +130,7 @@ export class ApiServer {
       return503OnClosing: true,
     });
     app.server.maxConnections = API_LIMITS.connections;
-    const all = patterns(this.routes);
+    const all = patterns([...this.routes, ...this.raw.map((r) => ({ method: "GET" as const, url: r.url }))]);
     const open = transport === "tcp" && isLoopback(this.settings.http!.address);
     const writes = new Set(this.routes.filter((r) => r.write).map((r) => `${r.method} ${r.url}`));
 
@@ -170,7 +173,7 @@ export class ApiServer {
           return reply.code(out.status ?? 200).send(out.body);
         },
       });
-    for (const ext of this.extensions) ext(app, transport);
+    for (const r of this.raw) app.get(r.url, (req, reply) => r.handle(req, reply));
     return app;
   }
 }

@@ -50,6 +50,8 @@ export const HISTORY_LIMITS: HistoryLimits = { transitions: 10, macSteps: 10, ma
 
 interface PeerRecord {
   transitions: Transition[];
+  /** State changes since the start. */
+  transitionCount: number;
   down: SessionDown | null;
   notifications: Map<string, NotificationCount>;
 }
@@ -62,6 +64,8 @@ export class History {
   lastReload: { result: ReloadResult; at: number } | null = null;
   /** Learned routes announced and withdrawn since the start. */
   readonly learnedRoutes = { announced: 0, withdrawn: 0 };
+  /** Per VNI: MAC moves, duplicates, limit hits by limit (throttled events count what they suppressed). */
+  readonly perVni = new Map<number, { moves: number; duplicates: number; limits: Record<string, number> }>();
   private readonly off: (() => void)[];
 
   constructor(
@@ -84,6 +88,10 @@ export class History {
   /** The last transitions of a neighbour, oldest first. */
   transitions(peer: string): Transition[] {
     return [...(this.peers.get(peer)?.transitions ?? [])];
+  }
+
+  transitionCount(peer: string): number {
+    return this.peers.get(peer)?.transitionCount ?? 0;
   }
 
   lastDown(peer: string): SessionDown | null {
@@ -118,14 +126,17 @@ export class History {
 
   private peer(address: string): PeerRecord {
     let r = this.peers.get(address);
-    if (r === undefined) this.peers.set(address, (r = { transitions: [], down: null, notifications: new Map() }));
+    if (r === undefined)
+      this.peers.set(address, (r = { transitions: [], transitionCount: 0, down: null, notifications: new Map() }));
     return r;
   }
 
   private bgp(e: SpeakerEvent): void {
     switch (e.kind) {
       case "state": {
-        const t = this.peer(e.peer).transitions;
+        const r = this.peer(e.peer);
+        r.transitionCount++;
+        const t = r.transitions;
         t.push({ from: e.from, to: e.to, reason: e.reason, at: this.now() });
         if (t.length > this.limits.transitions) t.shift();
         return;
@@ -148,7 +159,19 @@ export class History {
     }
   }
 
+  private vni(vni: number) {
+    let v = this.perVni.get(vni);
+    if (v === undefined) this.perVni.set(vni, (v = { moves: 0, duplicates: 0, limits: {} }));
+    return v;
+  }
+
   private evpn(e: EvpnEvent): void {
+    if (e.type === "learning" && e.event === "duplicate") this.vni(e.vni).duplicates++;
+    if (e.type === "learning" && e.event.startsWith("limit-")) {
+      const l = this.vni(e.vni).limits;
+      const kind = e.event.slice(6);
+      l[kind] = (l[kind] ?? 0) + 1 + (e.suppressed ?? 0);
+    }
     if (e.type === "learning" && e.mac !== undefined && (e.event === "duplicate" || e.event === "duplicate-released"))
       this.mac(e.vni, e.mac, { event: e.event, vtep: e.vtep ?? null, at: this.now() }, e.event === "duplicate");
   }
@@ -157,8 +180,10 @@ export class History {
     if (e.type === "learned-route") {
       if (e.action === "announce") this.learnedRoutes.announced++;
       else this.learnedRoutes.withdrawn++;
-    } else if (e.event === "moved") this.mac(e.vni, e.mac, { event: "moved", vtep: e.vtep, at: this.now() }, true);
-    else this.mac(e.vni, e.mac, { event: e.event, vtep: e.vtep, at: this.now() }, false);
+    } else if (e.event === "moved") {
+      this.vni(e.vni).moves++;
+      this.mac(e.vni, e.mac, { event: "moved", vtep: e.vtep, at: this.now() }, true);
+    } else this.mac(e.vni, e.mac, { event: e.event, vtep: e.vtep, at: this.now() }, false);
   }
 
   /** Records a step; only a move or a duplicate starts a MAC's history (bounded by limits.macs). */

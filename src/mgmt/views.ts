@@ -108,17 +108,29 @@ const byAddress = compareAddresses;
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function views(s: DaemonState): Views {
-  const learnedRows = () => s.controller().learner?.table() ?? [];
-  /** Learned MACs, without configured MACs (whose entries hold only learned IPs). */
-  const learnedMacRows = () => learnedRows().filter((r) => !r.configured);
+  /** Learned MACs (not configured ones with learned addresses) by VNI and VTEP: one pass, no rows built. */
+  const learnedCounts = (): Map<number, Map<string, number>> => {
+    const counts = new Map<number, Map<string, number>>();
+    const learner = s.controller().learner;
+    if (learner === undefined) return counts;
+    const none: never[] = [];
+    const count = (vni: number, vtep: string, configured: boolean): boolean => {
+      if (configured) return false;
+      let v = counts.get(vni);
+      if (v === undefined) counts.set(vni, (v = new Map()));
+      v.set(vtep, (v.get(vtep) ?? 0) + 1);
+      return false;
+    };
+    for (let from = 0; from !== -1;) from = learner.scan(from, 1 << 30, none, count);
+    return counts;
+  };
 
   const services = (): ServiceView[] => {
     const ctl = s.controller();
     const suppressed = new Set(ctl.suppressed());
-    const rows = learnedMacRows();
+    const counts = learnedCounts();
     return s.config().services.map((svc) => {
-      const learnedAt = new Map<string, number>();
-      for (const r of rows) if (r.service === svc.name) learnedAt.set(r.vtep, (learnedAt.get(r.vtep) ?? 0) + 1);
+      const learnedAt = counts.get(svc.vni) ?? new Map<string, number>();
       const evpn = [...ctl.evpnVtepsOf(svc)].sort(byAddress);
       const configured = new Set(svc.staticVteps.map((v) => v.address));
       const staticVteps: StaticVtepView[] = [
@@ -151,7 +163,7 @@ export function views(s: DaemonState): Views {
         floodList: [...flood].sort(byAddress),
         macs: {
           configured: svc.staticVteps.reduce((n, v) => n + new Set(v.macs.map((m) => m.mac)).size, 0),
-          learned: rows.filter((r) => r.service === svc.name && !r.configured).length,
+          learned: [...learnedAt.values()].reduce((a, b) => a + b, 0),
         },
         replication: {
           mode: svc.replication,

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import type { z } from "zod";
 import { apiRequest, type ApiResponse } from "../../src/cli/api-client.js";
 import { encodeMessage, macIpRoute, type EvpnRoute, type PathAttribute } from "../../src/codec/index.js";
+import type { Family } from "parse-prometheus-text-format";
 import { h } from "./hex.js";
 
 export const M1 = "02:00:00:00:01:05";
@@ -115,4 +116,11 @@ management:
   http: {address: 127.0.0.1, port: ${o.httpPort}}
   token-file: ${o.tokenFile}
 `;
+}
+
+/** A sample of `/metrics` text parsed by a Prometheus text-format parser: the value with these labels. */
+export function sample(families: Family[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const f = families.find((x) => x.name === name);
+  const s = f?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+  return s?.value === undefined ? undefined : Number(s.value);
 }

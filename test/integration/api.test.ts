@@ -27,6 +27,7 @@ import {
   ServiceSchema,
   ServicesSchema,
 } from "../../src/api/schemas.js";
+import parse from "parse-prometheus-text-format";
 import { apiRequest } from "../../src/cli/api-client.js";
 import {
   apiYaml,
@@ -37,6 +38,7 @@ import {
   imetUpdate,
   M1,
   macUpdate,
+  sample,
   STATIC_MAC,
   VTEP_A,
   VTEP_B,
@@ -248,6 +250,47 @@ describe("management API against a running daemon", () => {
     );
   });
 
+  test("/metrics: Prometheus text format, values after the events above", async () => {
+    const r = await fetch(`http://127.0.0.1:${httpPort}/metrics`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+    const text = await r.text();
+    const m = parse(text);
+    const v = (name: string, labels: Record<string, string> = {}) => sample(m, `evpn_proxy_${name}`, labels);
+    assert.equal(v("bgp_peer_up", { peer: PEER }), 1);
+    assert.equal(v("bgp_peer_state", { peer: PEER, state: "Established" }), 1);
+    assert.equal(v("bgp_peer_state", { peer: PEER, state: "Idle" }), 0);
+    assert.equal(v("bgp_peer_transitions_total", { peer: PEER }), 4);
+    assert.ok(v("bgp_peer_established_timestamp_seconds", { peer: PEER })! > Date.now() / 1000 - 60);
+    assert.equal(v("bgp_messages_received_total", { peer: PEER, type: "update" }), 2);
+    assert.equal(v("bgp_messages_received_total", { peer: PEER, type: "open" }), 1);
+    assert.equal(v("bgp_routes_received", { peer: PEER, route_type: "2" }), 2);
+    assert.equal(v("bgp_routes_received", { peer: PEER, route_type: "3" }), 1);
+    assert.equal(v("bgp_routes_advertised", { peer: PEER, route_type: "3" }), 2);
+    assert.equal(v("bgp_routes_advertised", { peer: PEER, route_type: "2" }), 4);
+    assert.equal(v("vteps", { service: "vni10", origin: "static" }), 2);
+    assert.equal(v("vteps", { service: "vni10", origin: "evpn" }), 1);
+    assert.equal(v("macs", { service: "vni10", source: "static" }), 1);
+    assert.equal(v("macs", { service: "vni10", source: "learned" }), 1);
+    assert.equal(v("macs", { service: "vni10", source: "evpn" }), 1);
+    assert.equal(v("mac_moves_total", { service: "vni10" }), 1);
+    assert.equal(v("mac_duplicates_total", { service: "vni10" }), 1);
+    assert.equal(v("learning_limit_hits_total", { service: "vni10", limit: "rate" }), 0);
+    assert.equal(v("learning_skipped_total", { reason: "unknown_vni" }), 0);
+    assert.equal(v("learning_frames_total"), 3);
+    assert.equal(v("config_reloads_total", { result: "applied" }), 0);
+    assert.equal(v("build_info", { version: "0.1.0" }), 1);
+    const delay = m.find((f) => f.name === "evpn_proxy_event_loop_delay_seconds");
+    assert.equal(delay?.type, "HISTOGRAM");
+    assert.ok(Number(delay.metrics[0]?.count) > 0);
+    assert.ok(
+      m.some((f) => f.name === "evpn_proxy_process_resident_memory_bytes"),
+      "Node's default metrics",
+    );
+    // Bounded cardinality: no label carries a MAC or a data-plane address.
+    assert.doesNotMatch(text, /02:00:00:00|198\.51\.100/);
+  });
+
   test("bad requests: 400 with the parameter, 404, 405 with Allow, 413; the daemon is unaffected", async () => {
     const bad = async (path: string, parameter: string) => {
       const e = await call(socket, "GET", path, 400, ErrorSchema);
@@ -340,6 +383,12 @@ describe("management API against a running daemon", () => {
     const r = await call(socket, "GET", "/api/v1/readyz", 503, ReadySchema);
     assert.equal(r.ready, false);
     await call(socket, "POST", "/api/v1/bgp/neighbors/192.0.2.99/reset", 404, ErrorSchema);
+    const metrics = parse(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text());
+    const labels = { peer: PEER, direction: "sent", code: "6", subcode: "4" };
+    assert.equal(sample(metrics, "evpn_proxy_bgp_notifications_total", labels), 1);
+    assert.equal(sample(metrics, "evpn_proxy_bgp_peer_up", { peer: PEER }), 0);
+    assert.equal(sample(metrics, "evpn_proxy_bgp_peer_flaps_total", { peer: PEER }), 1);
+    assert.equal(sample(metrics, "evpn_proxy_config_reloads_total", { result: "rejected" }), 1);
   });
 
   test(`GET /api/v1/schemas is ${API_SCHEMA_FILE}, generated from the same definitions`, async () => {

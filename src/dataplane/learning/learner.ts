@@ -247,14 +247,14 @@ export class Learner {
     from: number,
     max: number,
     out: LearnedBinding[],
-    match?: (vni: number, vtep: string) => boolean,
+    match?: (vni: number, vtep: string, configured: boolean) => boolean,
     rows = max,
   ): number {
     const t = this.t;
     const end = Math.min(t.mMac.length, Math.max(0, from) + max);
     let m = Math.max(0, from);
     for (let n = 0; m < end && n < rows; m++)
-      if (t.mMac[m] !== "" && (match === undefined || match(t.svcOf(m).vni, t.vtepOf(m)))) {
+      if (t.mMac[m] !== "" && (match === undefined || match(t.svcOf(m).vni, t.vtepOf(m), t.mCfg[m] === 1))) {
         out.push(t.row(m, this.mob.isDuplicate(m)));
         n++;
       }
