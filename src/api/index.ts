@@ -7,7 +7,8 @@ import { History } from "../mgmt/history.js";
 import { MacLister } from "../mgmt/macs.js";
 import { RouteLister } from "../mgmt/routes.js";
 import type { DaemonState, Views } from "../mgmt/views.js";
-import type { ApiActions } from "./routes.js";
+import { eventStream } from "./events.js";
+import { type ApiActions, apiRoutes } from "./routes.js";
 import { daemonMetrics } from "./metrics.js";
 import { ApiServer } from "./server.js";
 
@@ -36,28 +37,26 @@ export class ManagementApi {
     const startedAt = now();
     this.metrics = daemonMetrics({ version: o.version, state: o.state, views: o.views, history: this.history });
     const registry = this.metrics.registry;
-    this.server = new ApiServer(
-      o.settings,
+    const routes = apiRoutes({
+      version: o.version,
+      views: o.views,
+      state: o.state,
+      history: this.history,
+      macs: new MacLister(o.state, this.history),
+      routes: new RouteLister(o.state),
+      events: o.events,
+      configFile: o.configFile,
+      startedAt,
+      loadedAt: () => this.loaded,
+      actions: o.actions,
+    });
+    this.server = new ApiServer(o.settings, routes, [
       {
-        version: o.version,
-        views: o.views,
-        state: o.state,
-        history: this.history,
-        macs: new MacLister(o.state, this.history),
-        routes: new RouteLister(o.state),
-        events: o.events,
-        configFile: o.configFile,
-        startedAt,
-        loadedAt: () => this.loaded,
-        actions: o.actions,
+        url: "/metrics",
+        handle: async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
       },
-      [
-        {
-          url: "/metrics",
-          handle: async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()),
-        },
-      ],
-    );
+      eventStream({ events: o.events, routes, now }),
+    ]);
   }
 
   /** Opens the listeners; throws (a ProxyError) when one cannot be opened. */

@@ -12,14 +12,14 @@ import { isLoopback } from "../config/load.js";
 import type { ManagementSettings } from "../config/model.js";
 import { ProxyError } from "../errors.js";
 import { ApiError, asApiError, errorJson } from "./errors.js";
-import { type ApiDeps, apiRoutes, type Route } from "./routes.js";
+import type { Route } from "./routes.js";
 
 /** Limits that keep a misbehaving client from growing memory or holding the daemon. */
 export const API_LIMITS = {
   /** Request bodies (the actions take none). */
   bodyBytes: 16 * 1024,
-  /** Connections per listener; more wait in the kernel's backlog. */
-  connections: 256,
+  /** Connections per listener; beyond, a new connection is closed at once. */
+  connections: 1024,
   /** A connection idle this long is closed (ms); event streams send a heartbeat more often. */
   idleMs: 60_000,
   /** The whole request must arrive within (ms). */
@@ -57,15 +57,11 @@ export class ApiServer {
   private readonly apps: FastifyInstance[] = [];
   private token: Buffer | null = null;
   private socketPath: string | null = null;
-  private readonly routes: Route[];
-
   constructor(
     private readonly settings: ManagementSettings,
-    deps: ApiDeps,
+    private readonly routes: Route[],
     private readonly raw: RawRoute[] = [],
-  ) {
-    this.routes = apiRoutes(deps);
-  }
+  ) {}
 
   /** The TCP listener's port (useful with port 0), when it listens. */
   httpPort: number | undefined;

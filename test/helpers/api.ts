@@ -124,3 +124,41 @@ export function sample(families: Family[], name: string, labels: Record<string, 
   const s = f?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
   return s?.value === undefined ? undefined : Number(s.value);
 }
+
+export interface SseEvent {
+  name: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads server-sent events from a fetch response until `until` returns true (or `timeoutMs`). */
+export async function readEvents(
+  res: Response,
+  until: (events: SseEvent[]) => boolean,
+  timeoutMs = 5000,
+): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  const deadline = Date.now() + timeoutMs;
+  while (!until(events)) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`events so far: ${events.map((e) => e.name).join(", ")}`);
+    const chunk = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no event in time")), left).unref()),
+    ]);
+    if (chunk.done) break;
+    buf += decoder.decode(chunk.value, { stream: true });
+    for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
+      const block = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const name = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (name !== undefined && data !== undefined)
+        events.push({ name, data: JSON.parse(data) as Record<string, unknown> });
+    }
+  }
+  reader.releaseLock();
+  return events;
+}

@@ -38,6 +38,7 @@ import {
   imetUpdate,
   M1,
   macUpdate,
+  readEvents,
   sample,
   STATIC_MAC,
   VTEP_A,
@@ -398,5 +399,41 @@ describe("management API against a running daemon", () => {
       readFileSync(new URL(`../../../${API_SCHEMA_FILE}`, import.meta.url), "utf8"),
     );
     assert.deepEqual(committed, served, `${API_SCHEMA_FILE} is not current: run npm run schema`);
+  });
+
+  test("GET /api/v1/events: a snapshot, the marker, then MAC, route-count and reload events", async () => {
+    const ctl = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/events`, { signal: ctl.signal });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    try {
+      const first = await readEvents(res, (e) => e.some((x) => x.name === "marker"));
+      assert.deepEqual(
+        first.map((e) => e.name),
+        ["snapshot", "marker"],
+      );
+      const snap = first[0]!.data;
+      NeighborsSchema.parse({ neighbors: snap["neighbors"] });
+      ServicesSchema.parse({ services: snap["services"] });
+      LearningCountersSchema.parse(snap["learning"]);
+      const M2 = "02:00:00:00:01:06";
+      await send(VTEP_A, arpReply(M2, "198.51.100.6"));
+      const learned = await readEvents(res, (e) => e.some((x) => x.name === "routes.counts"));
+      const mac = learned.find((e) => e.name === "mac.learned");
+      assert.deepEqual(
+        { ...mac?.data, at: undefined },
+        { at: undefined, type: "mac", event: "learned", vni: 10, vtep: VTEP_A, mac: M2 },
+      );
+      assert.deepEqual(learned.find((e) => e.name === "routes.counts")?.data.announced, 2);
+      await call(socket, "POST", "/api/v1/config/reload", 200, ReloadSchema);
+      const reload = await readEvents(res, (e) => e.some((x) => x.name === "daemon.config-reloaded"));
+      assert.equal(reload.find((e) => e.name === "daemon.config-reloaded")?.data.result, "applied");
+    } finally {
+      ctl.abort();
+    }
+    // Bad topics: 400 before any stream.
+    const bad = await fetch(`http://127.0.0.1:${httpPort}/api/v1/events?topics=bgp,nope`);
+    assert.equal(bad.status, 400);
+    assert.equal(ErrorSchema.parse(await bad.json()).error.parameter, "topics");
   });
 });
