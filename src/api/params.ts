@@ -32,8 +32,9 @@ export function macParam(name: string, v: string): string {
   return mac;
 }
 
-export const MAX_LIMIT = 10_000;
-export const DEFAULT_LIMIT = 1000;
+/** A page's rows at most: its JSON is built in one go, on the event loop. */
+export const MAX_LIMIT = 5000;
+export const DEFAULT_LIMIT = 500;
 
 export function limitParam(v: string | undefined): number {
   if (v === undefined) return DEFAULT_LIMIT;

@@ -187,7 +187,7 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
       .option("--vtep <ip>", "only MACs at this VTEP")
       .addOption(new Option("--source <source>", "only this source").choices(["static", "learned", "evpn"])),
   ).action(async (opts: Common & { service?: string; vtep?: string; source?: string }) => {
-    const p = `/api/v1/evpn/macs${q({ service: opts.service, vtep: opts.vtep, source: opts.source, limit: "1000" })}`;
+    const p = `/api/v1/evpn/macs${q({ service: opts.service, vtep: opts.vtep, source: opts.source, limit: "500" })}`;
     process.exitCode = await run(
       opts,
       paged(p, "items", MAC_HEAD, macRow, MAC_WIDTHS, "no MACs\n"),
@@ -213,7 +213,7 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
       process.exitCode = 1;
       return;
     }
-    const p = `/api/v1/evpn/routes${q({ direction, type: opts.type, limit: "1000" })}`;
+    const p = `/api/v1/evpn/routes${q({ direction, type: opts.type, limit: "500" })}`;
     process.exitCode = await run(
       opts,
       paged(p, "routes", ROUTE_HEAD, routeRow, [], "no routes\n"),

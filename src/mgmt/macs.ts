@@ -54,8 +54,13 @@ export interface MacPage {
   next: MacCursor | null;
 }
 
-/** Slots of the learning engine (or RIB destinations) visited per page at most: pages may be short. */
+/**
+ * A page ends after this many slots of the learning engine (or RIB destinations) visited, or
+ * this much time spent (ms, checked every few thousand): it may be short, never long enough to
+ * delay a KEEPALIVE or a datagram noticeably.
+ */
 export const SCAN_BUDGET = 50_000;
+export const TIME_BUDGET_MS = 5;
 
 export type MacState = Pick<DaemonState, "config" | "controller" | "now"> & {
   rib(): Pick<Rib, "locRib" | "byMac" | "best">;
@@ -169,9 +174,10 @@ export class MacLister {
     const match = (vni: number, vtep: string) => vnis.has(vni) && (q.vtep === undefined || vtep === q.vtep);
     const rows: LearnedBinding[] = [];
     let from = slot;
-    for (let budget = SCAN_BUDGET; from !== -1 && out.length < q.limit && budget > 0;) {
+    const end = this.s.now() + TIME_BUDGET_MS;
+    for (let budget = SCAN_BUDGET; from !== -1 && out.length < q.limit && budget > 0 && this.s.now() <= end;) {
       rows.length = 0;
-      const step = Math.min(budget, 4096);
+      const step = Math.min(budget, 2048);
       const next = learner.scan(from, step, rows, match, q.limit - out.length);
       budget -= next === -1 ? step : next - from;
       // Configured MACs with learned addresses are listed with their configuration.
@@ -228,7 +234,9 @@ export class MacLister {
   private evpn(svcs: ServiceSettings[], q: MacQuery, listing: number, out: MacView[]): MacPage | null {
     const it = this.listings.get(listing);
     if (it === undefined) return null;
+    const end = this.s.now() + TIME_BUDGET_MS;
     for (let budget = SCAN_BUDGET; budget > 0 && out.length < q.limit; budget--) {
+      if ((budget & 1023) === 0 && this.s.now() > end) break;
       const n = it.next();
       if (n.done === true) {
         this.listings.close(listing);

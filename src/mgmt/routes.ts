@@ -28,8 +28,9 @@ export interface RoutePage {
 
 export type RouteState = Pick<DaemonState, "controller" | "now"> & { rib(): Pick<Rib, "locRib"> };
 
-/** Routes visited per page at most: a page may be short. */
+/** Routes visited per page at most, and time spent (ms): a page may be short. */
 const SCAN_BUDGET = 50_000;
+const TIME_BUDGET_MS = 5;
 
 const NONE: readonly ExtCommunity[] = [];
 
@@ -77,7 +78,9 @@ export class RouteLister {
     const it = this.listings.get(id);
     if (it === undefined) return null;
     const items: RouteRow[] = [];
+    const end = this.s.now() + TIME_BUDGET_MS;
     for (let budget = SCAN_BUDGET; budget > 0 && items.length < limit; budget--) {
+      if ((budget & 1023) === 0 && this.s.now() > end) break;
       const n = it.next();
       if (n.done === true) {
         this.listings.close(id);

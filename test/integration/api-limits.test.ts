@@ -1,8 +1,9 @@
 // The API under pressure, in-process with a bus driven by the test: an event-stream reader that
 // never reads is disconnected once 1 MiB is waiting for it (its memory is bounded), one that reads
-// keeps its stream; hundreds of concurrent clients are all answered; the 33rd stream gets 503.
+// keeps its stream; hundreds of concurrent clients are all answered; the 33rd stream gets 503; a
+// listener on a non-loopback address answers nothing without the token.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -78,6 +79,25 @@ test(`at most ${SSE_LIMITS.streams} streams: the next gets 503`, async () => {
   assert.equal((r.body as { error: { code: string } }).error.code, "ERR_API_BUSY");
   for (const c of open) c.destroy();
   await until(() => sse.open() === 0);
+});
+
+test("a listener on a non-loopback address needs the token for reads too", async () => {
+  const tokenFile = join(dir, "token");
+  writeFileSync(tokenFile, "tok\n");
+  // Bound to every address, used from loopback only.
+  const s = new ApiServer(
+    { socket: null, socketMode: 0o660, http: { address: "0.0.0.0", port: 0 }, tokenFile },
+    routes,
+  );
+  await s.start();
+  try {
+    const url = `http://127.0.0.1:${s.httpPort}/api/v1/healthz`;
+    assert.equal((await fetch(url)).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: "Bearer nope" } })).status, 401);
+    assert.equal((await fetch(url, { headers: { authorization: "Bearer tok" } })).status, 200);
+  } finally {
+    await s.stop();
+  }
 });
 
 test("300 concurrent clients are all answered", async () => {
