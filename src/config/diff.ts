@@ -23,6 +23,8 @@ export interface ConfigDiff {
    * any-frame, the senders replication needs): sources and senders reopen.
    */
   learningSources: boolean;
+  /** A management setting changed (listeners take it at the next start; the token file is re-read). */
+  management: boolean;
 }
 
 function byKey<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
@@ -59,5 +61,6 @@ export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
     },
     learning: !isDeepStrictEqual(prev.learning, next.learning),
     learningSources: !isDeepStrictEqual(source(prev), source(next)),
+    management: !isDeepStrictEqual(prev.management, next.management),
   };
 }

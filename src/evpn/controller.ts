@@ -208,6 +208,13 @@ export class Controller {
     this.apply(engine.tick(now));
   }
 
+  /** An operator's `clear evpn duplicates`: every frozen MAC is released now; how many were. */
+  clearDuplicates(): number {
+    const actions = this.engine?.releaseDuplicates() ?? [];
+    this.apply(actions);
+    return actions.length;
+  }
+
   nextDeadline(): number | undefined {
     const a = this.engine?.nextDeadline();
     const b = this.replication?.nextDeadline();

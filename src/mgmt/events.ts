@@ -7,12 +7,21 @@ import diagnostics_channel from "node:diagnostics_channel";
 import type { SpeakerEvent } from "../bgp/events.js";
 import type { EvpnEvent, EvpnEvents, TraceEvent } from "../evpn/events.js";
 
+/** How a reload ended: applied, the file rejected (running configuration kept), or applying it failed. */
+export type ReloadResult = "applied" | "rejected" | "failed";
+
 export type DaemonEvent =
   | { type: "started"; routerId: string; localAs: number; neighbors: number; services: number; routes: number }
   | { type: "stopping"; signal: string }
   | { type: "config-reloading"; file: string }
   | { type: "config-rejected"; file: string; path: string; message: string }
   | { type: "config-reload-failed"; message: string }
+  /** The end of every reload (SIGHUP or the API), after the events above. */
+  | { type: "config-reloaded"; file: string; result: ReloadResult }
+  /** The management API listens: its socket, its TCP listener (address:port). */
+  | { type: "management-listening"; socket: string | null; http: string | null }
+  /** A listener of the management API could not open, or the token file could not be read. */
+  | { type: "management-unavailable"; message: string }
   /** router-id, local-as, listen or graceful-restart changed. */
   | { type: "sessions-restarting" }
   | { type: "neighbor-changed"; peer: string; change: "added" | "removed" | "changed" }

@@ -72,13 +72,21 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
       log.info({ signal: e.signal }, `${e.signal}: stopping`);
       return;
     case "config-reloading":
-      log.info({ file: e.file }, "SIGHUP: reloading the configuration");
+      log.info({ file: e.file }, "reloading the configuration");
       return;
     case "config-rejected":
       log.error({ file: e.file, path: e.path }, `configuration rejected, running one kept: ${e.message}`);
       return;
     case "config-reload-failed":
       log.error(`reload failed: ${e.message}`);
+      return;
+    case "config-reloaded":
+      return; // said by the events before it
+    case "management-listening":
+      log.info({ socket: e.socket, http: e.http }, "management API listening");
+      return;
+    case "management-unavailable":
+      log.error(`management API: ${e.message}`);
       return;
     case "sessions-restarting":
       log.warn("router-id, local-as, listen or graceful-restart changed: restarting every session");

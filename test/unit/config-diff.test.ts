@@ -27,7 +27,14 @@ test("an identical configuration changes nothing", () => {
     services: { added: [], removed: [], changed: [] },
     learning: false,
     learningSources: false,
+    management: false,
   });
+});
+
+test("a management change is reported", () => {
+  const d = diffConfig(cfg(), cfg({ learning: "management:\n  http: true" }));
+  assert.equal(d.management, true);
+  assert.equal(d.global, false);
 });
 
 test("router-id, AS, listen or graceful-restart concern every session", () => {

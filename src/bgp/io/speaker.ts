@@ -83,6 +83,8 @@ interface Neighbor {
 }
 
 const now = (): number => performance.now();
+/** Established, and the initial table sent with End-of-RIB after it. */
+const eorSent = (n: Neighbor): boolean => n.adjOut !== undefined && n.peer.state === "Established" && !n.eorPending;
 /** Wall-clock time (ms since the epoch) for the neighbour view. */
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -184,6 +186,18 @@ export class Speaker {
     this.publish(this.rib.withdrawAll(address));
   }
 
+  /**
+   * A hard reset: Cease / Administrative Reset (RFC 4486 §4), then the session starts again.
+   * False when no such neighbour is configured.
+   */
+  resetNeighbor(address: string): boolean {
+    const n = this.neighbors.get(address);
+    if (!n) return false;
+    this.run(n, n.peer.stop(now(), undefined, CeaseSub.ADMIN_RESET));
+    this.run(n, n.peer.start(now()));
+    return true;
+  }
+
   startNeighbor(address: string): void {
     const n = this.neighbors.get(address);
     if (n) this.run(n, n.peer.start(now()));
@@ -280,14 +294,15 @@ export class Speaker {
   status(): NeighborStatus[] {
     const t = epochNow();
     return [...this.neighbors.values()].map((n) =>
-      neighborStatus(n.cfg, n.peer, this.rib.counters(n.cfg.address), n.adjOut, n.record, t),
+      neighborStatus(n.cfg, n.peer, this.rib.counters(n.cfg.address), n.adjOut, n.record, t, eorSent(n)),
     );
   }
 
-  /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918). */
-  requestRefresh(address: string, family: AfiSafi = EVPN): void {
+  /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918); false when no such neighbour. */
+  requestRefresh(address: string, family: AfiSafi = EVPN): boolean {
     const n = this.neighbors.get(address);
     if (n) this.run(n, n.peer.sendRouteRefresh(family.afi, family.safi, 0, now()));
+    return n !== undefined;
   }
 
   // ---- internals --------------------------------------------------------------------------

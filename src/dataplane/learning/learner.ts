@@ -143,6 +143,13 @@ export class Learner {
     return out;
   }
 
+  /** Releases every duplicate at once (an operator's clear): their release events. */
+  releaseDuplicates(): LearnAction[] {
+    const out: LearnAction[] = [];
+    this.mob.release(Infinity, out);
+    return out;
+  }
+
   /** Ageing and freeze release. */
   tick(now: number): LearnAction[] {
     const out: LearnAction[] = [];
@@ -226,22 +233,38 @@ export class Learner {
   table(): LearnedBinding[] {
     const t = this.t;
     const rows: LearnedBinding[] = [];
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) {
-      const svc = t.svcOf(m);
-      rows.push({
-        service: svc.name,
-        vni: svc.vni,
-        mac: t.mMac[m]!,
-        vtep: t.vtepOf(m),
-        ips: t.ipsOf(m).sort(),
-        seq: t.mSeq[m]!,
-        configured: t.mCfg[m] === 1,
-        announced: t.mAnn[m] === 1,
-        duplicate: this.mob.isDuplicate(m),
-        lastSeen: t.mLast[m]!,
-      });
-    }
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) rows.push(t.row(m, this.mob.isDuplicate(m)));
     return rows.sort((a, b) => a.vni - b.vni || (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  }
+
+  /**
+   * Paging without copying the table: the rows of the slots from `from` on that `match` accepts,
+   * appended to `out`, until `max` slots were visited or `rows` rows appended; returns the slot
+   * to go on from, or -1 after the last. A MAC keeps its slot while it lives, so a listing by
+   * slot meets every MAC present from its first page to its last exactly once (in no order).
+   */
+  scan(
+    from: number,
+    max: number,
+    out: LearnedBinding[],
+    match?: (vni: number, vtep: string, configured: boolean) => boolean,
+    rows = max,
+  ): number {
+    const t = this.t;
+    const end = Math.min(t.mMac.length, Math.max(0, from) + max);
+    let m = Math.max(0, from);
+    for (let n = 0; m < end && n < rows; m++)
+      if (t.mMac[m] !== "" && (match === undefined || match(t.svcOf(m).vni, t.vtepOf(m), t.mCfg[m] === 1))) {
+        out.push(t.row(m, this.mob.isDuplicate(m)));
+        n++;
+      }
+    return m < t.mMac.length ? m : -1;
+  }
+
+  /** The row of a MAC of a VNI (learned, or configured with learned IPs), or undefined. */
+  row(vni: number, mac: string): LearnedBinding | undefined {
+    const m = this.services.get(vni)?.macs.get(mac);
+    return m === undefined ? undefined : this.t.row(m, this.mob.isDuplicate(m));
   }
 
   counters(): Readonly<LearnCounters> {

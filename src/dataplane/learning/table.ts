@@ -10,7 +10,7 @@
 
 import { formatIpv4 } from "../../net/addr.js";
 import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue } from "./slot-queue.js";
-import { AGE_GRANULARITY_MS, type LearnAction, type Service } from "./types.js";
+import { AGE_GRANULARITY_MS, type LearnAction, type LearnedBinding, type Service } from "./types.js";
 
 /**
  * Key of an IP binding: a canonical dotted quad (what the decoder produces) as its int32 value,
@@ -222,6 +222,23 @@ export class LearnTable {
     let n = 1;
     for (let b = this.bONext[h]!; b !== h && n < max; b = this.bONext[b]!) n++;
     return n;
+  }
+
+  /** The row of entry `m` (IPs sorted). */
+  row(m: number, duplicate: boolean): LearnedBinding {
+    const svc = this.svcOf(m);
+    return {
+      service: svc.name,
+      vni: svc.vni,
+      mac: this.mMac[m]!,
+      vtep: this.vtepOf(m),
+      ips: this.ipsOf(m).sort(),
+      seq: this.mSeq[m]!,
+      configured: this.mCfg[m] === 1,
+      announced: this.mAnn[m] === 1,
+      duplicate,
+      lastSeen: this.mLast[m]!,
+    };
   }
 
   announcement(m: number, ip: string | null): LearnAction {
