@@ -109,8 +109,18 @@ export class MacLister {
     const config = this.s.config();
     for (const svc of config.services) {
       const learner = this.s.controller().learner;
-      for (const v of svc.staticVteps)
-        if (v.macs.some((m) => m.mac === mac)) out.push(this.configuredRow(svc, v.address, mac));
+      for (const v of svc.staticVteps) {
+        const entries = v.macs.filter((m) => m.mac === mac);
+        if (entries.length > 0)
+          out.push(
+            this.configuredRow(
+              svc,
+              v.address,
+              mac,
+              entries.flatMap((m) => m.ips),
+            ),
+          );
+      }
       const row = learner?.row(svc.vni, mac);
       if (row !== undefined && !row.configured) out.push(this.learnedRow(row));
     }
@@ -134,23 +144,30 @@ export class MacLister {
       for (let vi = si === c.service ? c.vtep : 0; vi < svc.staticVteps.length; vi++) {
         const v = svc.staticVteps[vi]!;
         if (q.vtep !== undefined && q.vtep !== v.address) continue;
+        // A MAC with several "MAC IP" entries is one row, at its first entry, with every address.
+        const entries = new Map<string, { first: number; ips: string[] }>();
+        v.macs.forEach((m, i) => {
+          const e = entries.get(m.mac);
+          if (e === undefined) entries.set(m.mac, { first: i, ips: [...m.ips] });
+          else e.ips.push(...m.ips);
+        });
         const first = si === c.service && vi === c.vtep ? c.mac : 0;
         for (let mi = first; mi < v.macs.length; mi++) {
           const mac = v.macs[mi]!.mac;
-          // A MAC with several "MAC IP" entries is one row, at its first entry.
-          if (v.macs.findIndex((m) => m.mac === mac) !== mi) continue;
+          const e = entries.get(mac)!;
+          if (e.first !== mi) continue;
           if (out.length === q.limit) return { phase: "static" as const, service: si, vtep: vi, mac: mi };
-          out.push(this.configuredRow(svc, v.address, mac));
+          out.push(this.configuredRow(svc, v.address, mac, e.ips));
         }
       }
     }
     return null;
   }
 
-  private configuredRow(svc: ServiceSettings, vtep: string, mac: string): MacView {
+  /** A configured MAC: its configured addresses and those learned from its ARP/ND at its VTEP. */
+  private configuredRow(svc: ServiceSettings, vtep: string, mac: string, configured: string[]): MacView {
     const ips = new Set(this.s.controller().learner?.row(svc.vni, mac)?.ips);
-    for (const v of svc.staticVteps)
-      if (v.address === vtep) for (const m of v.macs) if (m.mac === mac) m.ips.forEach((ip) => ips.add(ip));
+    for (const ip of configured) ips.add(ip);
     return {
       service: svc.name,
       vni: svc.vni,
