@@ -3,9 +3,11 @@
 // Whatever goes wrong (daemon not running, no permission, an error answer) is one line on
 // stderr and exit status 1 (2: a reload the daemon refused).
 
+import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { ApiJson } from "../api/schemas.js";
 import { ApiClientError, apiRequest, DEFAULT_SOCKET, errorMessage } from "./api-client.js";
+import { importMacs } from "./import-macs.js";
 import {
   bgpNeighbor,
   bgpSummary,
@@ -67,6 +69,13 @@ function action(path: string): Body {
     return 0;
   };
 }
+
+/** POST config/reload: the difference, or the errors (2). */
+const reload: Body = async (socket, json, write) => {
+  const r = await call<ApiJson<"Reload">>(socket, "POST", "/api/v1/config/reload");
+  write(json ? `${JSON.stringify(r.body, null, 2)}\n` : reloadText(r.body));
+  return r.body.result === "applied" ? 0 : 2;
+};
 
 /** A paged listing: every page in turn; JSON as one {"items": [...]} written as pages come. */
 function paged<T>(
@@ -254,19 +263,34 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
 
   common(
     program
+      .command("import-macs")
+      .description(
+        "make a static VTEP's learned MACs static MACs of it in the configuration file (comments kept), then reload",
+      )
+      .requiredOption("-c, --config <file>", "the daemon's configuration file (YAML)")
+      .requiredOption("--service <name>", "service of the VTEP")
+      .requiredOption("--vtep <ip>", "the static VTEP")
+      .requiredOption("--bridge-fdb <file>", "the VTEP's `bridge -j fdb show` output, or - for standard input")
+      .option("--dry-run", "print the MACs that would be added; change nothing"),
+    false,
+  ).action(
+    async (opts: Common & { config: string; service: string; vtep: string; bridgeFdb: string; dryRun?: boolean }) => {
+      const before = readFileSync(opts.config, "utf8");
+      const code = importMacs({ ...opts, dryRun: opts.dryRun === true }, io.out, io.err);
+      if (code !== 0 || opts.dryRun === true || readFileSync(opts.config, "utf8") === before) {
+        process.exitCode = code;
+        return;
+      }
+      process.exitCode = await run(opts, reload, io, "import-macs");
+    },
+  );
+
+  common(
+    program
       .command("reload")
       .description("reload the configuration file (as SIGHUP): the difference, or the errors (exit 2)"),
     false,
   ).action(async (opts: Common) => {
-    process.exitCode = await run(
-      opts,
-      async (socket, json, write) => {
-        const r = await call<ApiJson<"Reload">>(socket, "POST", "/api/v1/config/reload");
-        write(json ? `${JSON.stringify(r.body, null, 2)}\n` : reloadText(r.body));
-        return r.body.result === "applied" ? 0 : 2;
-      },
-      io,
-      "reload",
-    );
+    process.exitCode = await run(opts, reload, io, "reload");
   });
 }

@@ -11,7 +11,7 @@ import { MacPageSchema } from "../../src/api/schemas.js";
 import { apiRequest } from "../../src/cli/api-client.js";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import { apiYaml, STATIC_MAC } from "../helpers/api.js";
-import { collect, freePort, openSession, SPEAKER, start } from "../helpers/daemon-run.js";
+import { collect, freePort, openSession, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
 import type { ScriptedPeer } from "../helpers/scripted-peer.js";
 
 const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
@@ -117,6 +117,37 @@ describe("show, clear and reload against a running daemon", () => {
       /^reload rejected; the running configuration is kept\nservices\[0\]\.evi: expected an integer/,
     );
     writeFileSync(file, text);
+  });
+
+  test("import-macs: a static VTEP's local MACs (a real bridge fdb dump) become sticky type 2 routes after the reload", async () => {
+    await collect(p, 300);
+    const fdb = new URL("bridge-fdb.json", FIXTURES).pathname;
+    const args = ["import-macs", "-c", file, "--service", "vni10", "--vtep", "127.0.0.4", "--bridge-fdb", fdb];
+    const dry = await cli([...args, "--dry-run", "--socket", socket]);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /^would add 3 static MAC\(s\)/);
+    assert.deepEqual(routesOf(await collect(p, 300)).announced, []);
+    const r = await cli([...args, "--socket", socket]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(
+      r.out,
+      /^adding 3 static MAC\(s\) under service vni10, static VTEP 127\.0\.0\.4:\n(\+ .*\n){3}reload applied:\n {2}services changed: vni10\n$/,
+    );
+    // (the reload also brings back the IMET route of 127.0.0.4, which the reload test took away)
+    const got = routesOf(await collect(p, 500)).announced.filter((x) => x.route.routeType === 2);
+    assert.deepEqual(got.map((x) => (x.route.routeType === 2 ? `${x.route.rd} ${x.route.mac}` : "?")).sort(), [
+      "127.0.0.4:10 02:00:00:00:aa:01",
+      "127.0.0.4:10 02:00:00:00:aa:02",
+      "127.0.0.4:10 02:00:00:00:aa:03",
+    ]);
+    for (const { u } of got) {
+      const ext = u.attributes.find((a) => a.kind === "ext-communities");
+      assert.ok(
+        ext?.kind === "ext-communities" &&
+          ext.communities.some((c) => c.kind === "mac-mobility" && (c.flags & 1) === 1),
+        "sticky",
+      );
+    }
   });
 });
 

@@ -124,7 +124,7 @@ export const RULES: Rule[] = [
     packages: ["pino", "pino-pretty", "fs", "perf_hooks"],
     pure: false,
   },
-  { folder: "src/cli", imports: ["src/"], packages: ["commander", "fs", "module", "http"], pure: false },
+  { folder: "src/cli", imports: ["src/"], packages: ["commander", "fs", "module", "http", "yaml"], pure: false },
   {
     folder: "tools/netlab",
     imports: [],
