@@ -197,6 +197,9 @@ function mapping<S extends z.ZodRawShape>(shape: S, what: string) {
 export const BGP_PORT = 179;
 /** Graceful restart time advertised by default (RFC 4724 §3; FRR's default too). */
 export const RESTART_TIME = 120;
+/** Peer oscillation damping (RFC 4271 §8.1.1): first idle hold time (s), doubled per failure up to the maximum. */
+export const IDLE_HOLD_TIME = 2;
+export const MAX_IDLE_HOLD_TIME = 120;
 
 const MAC_ENTRY_PATTERN =
   "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))*\\s*$";
@@ -234,6 +237,28 @@ export const NeighborSchema = mapping(
         "Negotiate graceful restart (RFC 4724) with this neighbour, when graceful-restart is enabled globally.",
       ),
     "connect-retry": integer(1, 65535).default(10).describe("Seconds between attempts to connect to the neighbour."),
+    damping: z
+      .union(
+        [
+          mapping(
+            {
+              "idle-hold-time": integer(0, 65535)
+                .default(IDLE_HOLD_TIME)
+                .describe("Seconds the session stays idle after its first failure; doubled on each further failure."),
+              "max-idle-hold-time": integer(0, 65535)
+                .default(MAX_IDLE_HOLD_TIME)
+                .describe("The longest idle hold, in seconds (at least idle-hold-time)."),
+            },
+            "a mapping with idle-hold-time and/or max-idle-hold-time",
+          ),
+          bool(),
+        ],
+        { error: expected("a mapping with idle-hold-time and/or max-idle-hold-time, true, or false") },
+      )
+      .optional()
+      .describe(
+        `Peer oscillation damping (RFC 4271 §8.1.1): after a failure the session waits idle-hold-time seconds before restarting, doubled on each further failure up to max-idle-hold-time, reset by a session that stays up 60 s. True or absent: ${IDLE_HOLD_TIME} and ${MAX_IDLE_HOLD_TIME}; false: restart at once (only connect-retry paces connection attempts).`,
+      ),
   },
   "a mapping with address and peer-as",
 ).describe("A BGP neighbour: a route reflector or an EVPN VTEP speaking L2VPN EVPN.");

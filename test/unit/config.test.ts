@@ -67,6 +67,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
       holdTime: 90,
       gracefulRestart: true,
       connectRetry: 10,
+      damping: { idleHoldTime: 2, maxIdleHoldTime: 120 },
     },
   ],
   services: [
@@ -157,9 +158,11 @@ neighbors:
     description: route reflector
     graceful-restart: false
     connect-retry: 5
+    damping: { idle-hold-time: 1, max-idle-hold-time: 30 }
   - address: 192.0.2.11
     peer-as: 4200000000
     hold-time: 0
+    damping: false
 services:
   - name: blue.10
     evi: 20
@@ -196,6 +199,7 @@ learning: {}
           description: "route reflector",
           gracefulRestart: false,
           connectRetry: 5,
+          damping: { idleHoldTime: 1, maxIdleHoldTime: 30 },
         },
         {
           address: "192.0.2.11",
@@ -205,6 +209,7 @@ learning: {}
           holdTime: 0,
           gracefulRestart: true,
           connectRetry: 10,
+          damping: null,
         },
       ],
       services: [
@@ -591,6 +596,18 @@ const BAD: Case[] = [
     [`${F}: neighbors[0].keepalive: keepalive 9 must be less than hold-time 9 (RFC 4271 §10 suggests a third)`],
   ],
   [
+    "damping: max-idle-hold-time below idle-hold-time",
+    (d) => (d.neighbors[0].damping = { "idle-hold-time": 300 }),
+    [`${F}: neighbors[0].damping.max-idle-hold-time: max-idle-hold-time 120 must be at least idle-hold-time 300`],
+  ],
+  [
+    "damping: not a mapping",
+    (d) => (d.neighbors[0].damping = 5),
+    [
+      `${F}: neighbors[0].damping: expected a mapping with idle-hold-time and/or max-idle-hold-time, true, or false, got 5`,
+    ],
+  ],
+  [
     "keepalive with hold-time 0",
     (d) => Object.assign(d.neighbors[0], { "hold-time": 0, keepalive: 30 }),
     [`${F}: neighbors[0].keepalive: hold-time 0 means no KEEPALIVEs; remove keepalive or set a hold-time`],
@@ -904,6 +921,6 @@ describe("the JSON Schema", () => {
       for (const o of (s.anyOf as Record<string, unknown>[] | undefined) ?? []) walk(o, path);
     };
     walk(schema, "");
-    assert.equal(objects, 8); // top, listen, graceful-restart, neighbor, service, arp-nd-proxy, static VTEP, learning
+    assert.equal(objects, 9); // top, listen, graceful-restart, neighbor, damping, service, arp-nd-proxy, static VTEP, learning
   });
 });
