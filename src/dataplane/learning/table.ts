@@ -9,7 +9,7 @@
 // reused only after its entry is gone.
 
 import { formatIpv4 } from "../../net/addr.js";
-import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue } from "./slot-queue.js";
+import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue, sortQueue } from "./slot-queue.js";
 import { AGE_GRANULARITY_MS, type LearnAction, type Service } from "./types.js";
 
 /**
@@ -213,6 +213,23 @@ export class LearnTable {
         if (b === h) break;
       }
     return ips;
+  }
+
+  /** Visits the IP bindings of entry `m` in binding order: key and queueing time. */
+  forEachIp(m: number, visit: (key: number | string, queued: number) => void): void {
+    const h = this.mIp[m]!;
+    if (h !== NIL)
+      for (let b = h; ;) {
+        visit(this.bKey[b]!, this.bQueued[b]!);
+        b = this.bONext[b]!;
+        if (b === h) break;
+      }
+  }
+
+  /** Puts both ageing queues in queueing-time order (a restore queues entries as they come). */
+  sortQueues(): void {
+    sortQueue(this.mq, this.mQueued);
+    sortQueue(this.bq, this.bQueued);
   }
 
   /** Number of IPs bound to entry `m`, counted up to `max`. */
