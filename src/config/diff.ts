@@ -19,6 +19,8 @@ export interface ConfigDiff {
   learning: boolean;
   /** Where frames come from changed (vxlan-listen, capture-interfaces, any-frame): sources reopen. */
   learningSources: boolean;
+  /** state-directory or state-save-seconds changed. */
+  state: boolean;
 }
 
 function byKey<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
@@ -50,5 +52,6 @@ export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
     },
     learning: !isDeepStrictEqual(prev.learning, next.learning),
     learningSources: !isDeepStrictEqual(source(prev), source(next)),
+    state: !isDeepStrictEqual(prev.state, next.state),
   };
 }

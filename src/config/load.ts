@@ -312,6 +312,8 @@ function normalize(c: ConfigFile): ProxyConfig {
       maxMacsPerVni: l["max-macs-per-vni"],
       maxLearnPerVtepPerSecond: l["max-learn-rate"],
     },
+    state:
+      c["state-directory"] === false ? null : { directory: c["state-directory"], saveSeconds: c["state-save-seconds"] },
   };
 }
 

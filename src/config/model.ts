@@ -108,4 +108,6 @@ export interface ProxyConfig {
   neighbors: NeighborSettings[];
   services: ServiceSettings[];
   learning: LearningSettings;
+  /** Where the learned table is saved across restarts, and the least seconds between saves; null: nowhere. */
+  state: { directory: string; saveSeconds: number } | null;
 }

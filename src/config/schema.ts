@@ -200,6 +200,9 @@ export const RESTART_TIME = 120;
 /** Peer oscillation damping (RFC 4271 §8.1.1): first idle hold time (s), doubled per failure up to the maximum. */
 export const IDLE_HOLD_TIME = 2;
 export const MAX_IDLE_HOLD_TIME = 120;
+/** Where learned state is kept across restarts, and the least time between two saves (s). */
+export const STATE_DIRECTORY = "/var/lib/evpn-proxy";
+export const STATE_SAVE_SECONDS = 5;
 
 const MAC_ENTRY_PATTERN =
   "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))*\\s*$";
@@ -478,6 +481,25 @@ export const ConfigSchema = mapping(
     services: list(ServiceSchema, "service", 1).describe("Services (at least one): an EVI and a VNI each."),
     // Absent: every learning default, no source (learning is off without vxlan-listen or capture-interfaces).
     learning: LearningSchema.prefault({}),
+    "state-directory": z
+      .union(
+        [
+          z
+            .string({ error: expected("an absolute directory path") })
+            .regex(/^\/[^\0]*$/, { error: expected("an absolute directory path") }),
+          z.literal(false),
+        ],
+        { error: expected("an absolute directory path, or false to keep no state") },
+      )
+      .default(STATE_DIRECTORY)
+      .describe(
+        `Directory (absolute; created with mode 0750 when missing) where the learned table is saved, so that a restart, even after a crash, announces it again at once; false keeps nothing. Default ${STATE_DIRECTORY}.`,
+      ),
+    "state-save-seconds": integer(1, 3600)
+      .default(STATE_SAVE_SECONDS)
+      .describe(
+        "Least seconds between two saves of the learned table while it changes (it is also saved at a clean stop).",
+      ),
   },
   "a mapping with router-id, local-as, neighbors and services",
 ).meta({

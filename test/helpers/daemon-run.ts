@@ -11,11 +11,22 @@ const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
 export const SPEAKER = "127.0.0.1";
 export const PEER = "127.0.0.2";
 
-/** `evpn-proxy run` on loopback: service vni10 with `vteps`, the first with `macs` configured. */
-export function daemonYaml(port: number, vteps: string[], macs: string[], extra = ""): string {
+/**
+ * `evpn-proxy run` on loopback: service vni10 with `vteps`, the first with `macs` configured;
+ * the learned table saved in `stateDirectory` (by default nowhere: tests never write to the
+ * default /var/lib/evpn-proxy).
+ */
+export function daemonYaml(
+  port: number,
+  vteps: string[],
+  macs: string[],
+  extra = "",
+  stateDirectory: string | false = false,
+): string {
   const first = macs.length ? `\n        macs: [${macs.map((m) => `"${m}"`).join(", ")}]` : "";
   return `router-id: 192.0.2.4
 local-as: 65000
+state-directory: ${stateDirectory}
 listen:
   address: ${SPEAKER}
   port: ${port}

@@ -87,6 +87,20 @@ export const RULES: Rule[] = [
     pure: false,
   },
   {
+    folder: "src/state",
+    imports: ["src/net/", ERRORS],
+    typeImports: ["src/dataplane/learning/"],
+    packages: PURE_PKGS,
+    pure: true,
+  },
+  {
+    folder: "src/state/io",
+    imports: ["src/state/", ERRORS],
+    typeImports: ["src/dataplane/learning/"],
+    packages: ["fs", "fs/promises", "path", "perf_hooks"],
+    pure: false,
+  },
+  {
     folder: "src/config",
     imports: ["src/codec/", "src/net/", ERRORS],
     packages: ["fs", "util", "yaml", "zod"],
@@ -106,6 +120,8 @@ export const RULES: Rule[] = [
       "src/config/",
       "src/wire/",
       "src/codec/",
+      "src/state/",
+      "src/state/io/",
     ],
     packages: ["diagnostics_channel", "pino"],
     pure: true,
@@ -240,6 +256,8 @@ test("each rule catches a violation", () => {
       "src/dataplane/arpnd": "dataplane/learning/learner.js",
       "src/dataplane/replication": "evpn/controller.js",
       "src/dataplane/io": "dataplane/learning/learner.js",
+      "src/state": "dataplane/learning/learner.js",
+      "src/state/io": "evpn/controller.js",
       "src/config": "bgp/rib.js",
       "src/mgmt": "bgp/rib.js",
     };

@@ -27,6 +27,7 @@ test("an identical configuration changes nothing", () => {
     services: { added: [], removed: [], changed: [] },
     learning: false,
     learningSources: false,
+    state: false,
   });
 });
 
@@ -67,4 +68,6 @@ test("services by name; learning settings and learning sources apart", () => {
   assert.deepEqual([ageing.learning, ageing.learningSources], [true, false]);
   const listen = diffConfig(cfg(), cfg({ learning: "learning:\n  vxlan-listen: 192.0.2.4" }));
   assert.deepEqual([listen.learning, listen.learningSources], [true, true]);
+  const state = diffConfig(cfg(), cfg({ learning: "state-save-seconds: 60" }));
+  assert.deepEqual([state.state, state.learning, state.global], [true, false, false]);
 });

@@ -84,6 +84,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
     },
   ],
   learning: { vxlanListen: "192.0.2.4", ...LEARNING_DEFAULTS },
+  state: { directory: "/var/lib/evpn-proxy", saveSeconds: 5 },
 };
 
 function parseOk(text: string): ProxyConfig {
@@ -181,6 +182,8 @@ services:
     evi: 65535
     vni: 1
 learning: {}
+state-directory: /srv/evpn-proxy/state
+state-save-seconds: 30
 `);
     assert.deepEqual(c, {
       routerId: "192.0.2.4",
@@ -235,7 +238,12 @@ learning: {}
         { name: "empty", evi: 65535, vni: 1, routeTargets: ["65000:65535"], ...INGRESS, staticVteps: [] },
       ],
       learning: LEARNING_DEFAULTS,
+      state: { directory: "/srv/evpn-proxy/state", saveSeconds: 30 },
     });
+  });
+
+  test("state-directory: false keeps no state", () => {
+    assert.equal(okWith((d) => (d["state-directory"] = false)).state, null);
   });
 
   test("listen and graceful-restart: false disables, true and {} take the defaults", () => {
@@ -596,6 +604,21 @@ const BAD: Case[] = [
     [`${F}: neighbors[0].keepalive: keepalive 9 must be less than hold-time 9 (RFC 4271 §10 suggests a third)`],
   ],
   [
+    "a relative state-directory",
+    (d) => (d["state-directory"] = "state"),
+    [`${F}: state-directory: expected an absolute directory path, got "state"`],
+  ],
+  [
+    "state-directory: true",
+    (d) => (d["state-directory"] = true),
+    [`${F}: state-directory: expected an absolute directory path, or false to keep no state, got true`],
+  ],
+  [
+    "state-save-seconds 0",
+    (d) => (d["state-save-seconds"] = 0),
+    [`${F}: state-save-seconds: expected an integer from 1 to 3600, got 0`],
+  ],
+  [
     "damping: max-idle-hold-time below idle-hold-time",
     (d) => (d.neighbors[0].damping = { "idle-hold-time": 300 }),
     [`${F}: neighbors[0].damping.max-idle-hold-time: max-idle-hold-time 120 must be at least idle-hold-time 300`],
@@ -733,7 +756,7 @@ const BAD: Case[] = [
     "an unrelated top-level key",
     (d) => (d.colour = "blue"),
     [
-      `${F}: colour: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning`,
+      `${F}: colour: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, state-directory, state-save-seconds`,
     ],
   ],
   [
@@ -796,7 +819,7 @@ describe("bad configuration files: each error names the file, the key path and t
       [
         `${F}: neighbors[0].peer-as: expected an integer from 1 to 4294967295, got "x"`,
         `${F}: services[0].evi: expected an integer from 1 to 65535, got 0 (${EVI_WHY})`,
-        `${F}: bogus: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning`,
+        `${F}: bogus: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, state-directory, state-save-seconds`,
       ],
     );
   });

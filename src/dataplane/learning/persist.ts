@@ -266,7 +266,8 @@ export function changeStamp(c: Readonly<LearnCounters>): { changes: number; refr
       c.reloadRemoved +
       c.reloadRemovedIps +
       c.reloadLimited +
-      c.restored,
+      c.restored +
+      c.restoreDropped,
     refreshes: c.refreshed + c.staticMac,
   };
 }
