@@ -43,6 +43,27 @@ ${vteps.map((v, i) => `      - address: ${v}${i === 0 ? first : ""}`).join("\n")
 ${extra}`;
 }
 
+/** VXLAN (VNI 10) | broadcast ARP request from MAC 02:00:00:<v>:<i> (a gratuitous one is fine too). */
+export function arpInVxlan(v: number, i: number): Buffer {
+  const mac = Buffer.from([0x02, 0, 0, v, i >> 8, i & 0xff]);
+  const b = Buffer.alloc(8 + 14 + 28);
+  b.writeUInt32BE(0x08000000, 0);
+  b.writeUInt32BE(10 << 8, 4);
+  b.fill(0xff, 8, 14);
+  mac.copy(b, 14);
+  b.writeUInt16BE(0x0806, 20);
+  const arpAt = 22;
+  b.writeUInt16BE(1, arpAt); // Ethernet
+  b.writeUInt16BE(0x0800, arpAt + 2);
+  b[arpAt + 4] = 6;
+  b[arpAt + 5] = 4;
+  b.writeUInt16BE(1, arpAt + 6); // request
+  mac.copy(b, arpAt + 8);
+  Buffer.from([198, 51, 100, 1 + (i % 200)]).copy(b, arpAt + 14);
+  Buffer.from([198, 51, 100, 254]).copy(b, arpAt + 24);
+  return b;
+}
+
 export async function freePort(address: string): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, address, () => r()));
