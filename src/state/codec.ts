@@ -68,7 +68,8 @@ export class StateEncoder {
   /** File offset of buf[0]: the bytes handed out so far. */
   private offset = 0;
   private crc = 0;
-  private readonly serviceIds = new Map<string, number>();
+  /** Service table entries by VNI (one service per VNI in a configuration; a file may hold more). */
+  private readonly serviceIds = new Map<number, { name: string; evi: number; id: number }[]>();
   private readonly services: { name: string; evi: number; vni: number }[] = [];
   private readonly vtepIds = new Map<string, number>();
   private readonly vteps: string[] = [];
@@ -127,16 +128,19 @@ export class StateEncoder {
     return true;
   }
 
-  /** The bytes encoded since the previous call (the header first). */
+  /**
+   * The bytes encoded since the previous call (the header first): a view of the encoder's buffer,
+   * valid until the encoder's next call (no copy: a save makes no file-sized garbage).
+   */
   take(): Uint8Array {
-    const out = this.buf.slice(0, this.pos);
+    const out = this.buf.subarray(0, this.pos);
     this.crc = crc32c(out, this.crc);
     this.offset += this.pos;
     this.pos = 0;
     return out;
   }
 
-  /** The file's last bytes: records not taken yet, the tables and the footer. */
+  /** The file's last bytes: records not taken yet, the tables and the footer (a view, as take()). */
   finish(): Uint8Array {
     const tables = this.offset + this.pos;
     let size = 2 + 4 + this.vteps.length * 17;
@@ -162,7 +166,7 @@ export class StateEncoder {
     v.setUint32(o + 4, tables);
     const crc = crc32c(b, this.crc, 0, o + 8);
     v.setUint32(o + 8, crc);
-    const out = b.slice(0, o + FOOTER);
+    const out = b.subarray(0, o + FOOTER);
     this.offset += out.length;
     this.pos = 0;
     return out;
@@ -184,15 +188,14 @@ export class StateEncoder {
   }
 
   private serviceId(name: string, evi: number, vni: number): number {
-    const key = `${vni}/${evi}/${name}`;
-    let id = this.serviceIds.get(key);
-    if (id === undefined) {
-      if (this.services.length > U16 || !(evi >= 0 && evi <= U16 && Number.isInteger(evi)) || !validU32(vni)) return -1;
-      if (utf8.encode(name).length > U16) return -1;
-      id = this.services.length;
-      this.services.push({ name, evi, vni });
-      this.serviceIds.set(key, id);
-    }
+    let same = this.serviceIds.get(vni);
+    if (same !== undefined) for (const x of same) if (x.evi === evi && x.name === name) return x.id;
+    if (this.services.length > U16 || !(evi >= 0 && evi <= U16 && Number.isInteger(evi)) || !validU32(vni)) return -1;
+    if (utf8.encode(name).length > U16) return -1;
+    const id = this.services.length;
+    this.services.push({ name, evi, vni });
+    if (same === undefined) this.serviceIds.set(vni, (same = []));
+    same.push({ name, evi, id });
     return id;
   }
 
@@ -212,7 +215,7 @@ export class StateEncoder {
 export function encodeState(savedAt: number, records: Iterable<BindingRecord>): Uint8Array {
   const e = new StateEncoder(savedAt);
   for (const r of records) e.add(r);
-  const head = e.take();
+  const head = e.take().slice();
   const tail = e.finish();
   const out = new Uint8Array(head.length + tail.length);
   out.set(head, 0);

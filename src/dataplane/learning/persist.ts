@@ -93,11 +93,15 @@ export function recordCursor(t: LearnTable, mob: Mobility): RecordCursor {
       rec.moves = mob.movesOf(m);
       rec.lastSeen = t.mLast[m]!;
       let k = 0;
-      t.forEachIp(m, (key, queued) => {
-        const ip = (ips[k++] ??= { ip: "", lastSeen: 0 });
-        ip.ip = ipText(key);
-        ip.lastSeen = queued;
-      });
+      const h = t.firstIp(m);
+      if (h !== NIL)
+        for (let b = h; ;) {
+          const ip = (ips[k++] ??= { ip: "", lastSeen: 0 });
+          ip.ip = ipText(t.bKey[b]!);
+          ip.lastSeen = t.bQueued[b]!;
+          b = t.nextIp(b);
+          if (b === h) break;
+        }
       ips.length = k;
       visit(rec);
     }
@@ -187,8 +191,9 @@ export function restoreRecords(e: RestoreTarget, records: Iterable<BindingRecord
     t.mAnn[m] = configured || r.announced ? 1 : 0;
     if (!configured) {
       lim.count(r.vtep, r.vni, 1);
-      const moves = r.moves.filter((x) => Number.isFinite(x) && x > windowStart && x <= now);
-      mob.restore(m, frozen ? Math.min(r.frozenUntil, freezeEnd) : 0, moves);
+      const moves =
+        r.moves.length === 0 ? [] : r.moves.filter((x) => Number.isFinite(x) && x > windowStart && x <= now);
+      if (frozen || moves.length > 0) mob.restore(m, frozen ? Math.min(r.frozenUntil, freezeEnd) : 0, moves);
     }
     let n = 0;
     let aged = 0;
@@ -201,7 +206,7 @@ export function restoreRecords(e: RestoreTarget, records: Iterable<BindingRecord
         Number.isFinite(lastSeen) &&
         fresh &&
         !svc.ips.has(key) &&
-        !svc.staticIps.has(`${r.mac}/${ip}`) &&
+        (svc.staticIps.size === 0 || !svc.staticIps.has(`${r.mac}/${ip}`)) &&
         (lim.maxIps <= 0 || n < lim.maxIps);
       if (!keep) {
         report.droppedIps++;

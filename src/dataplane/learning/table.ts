@@ -215,15 +215,13 @@ export class LearnTable {
     return ips;
   }
 
-  /** Visits the IP bindings of entry `m` in binding order: key and queueing time. */
-  forEachIp(m: number, visit: (key: number | string, queued: number) => void): void {
-    const h = this.mIp[m]!;
-    if (h !== NIL)
-      for (let b = h; ;) {
-        visit(this.bKey[b]!, this.bQueued[b]!);
-        b = this.bONext[b]!;
-        if (b === h) break;
-      }
+  /** The first IP binding of entry `m` (NIL: none); nextIp() goes round its ring back to it. */
+  firstIp(m: number): number {
+    return this.mIp[m]!;
+  }
+
+  nextIp(b: number): number {
+    return this.bONext[b]!;
   }
 
   /** Puts both ageing queues in queueing-time order (a restore queues entries as they come). */

@@ -37,7 +37,7 @@ export interface SaverOptions {
   /** Wall clock, ms since the epoch (the file's saved-at time and the save interval). */
   clock: () => number;
   onEvent: (e: SaveEvent) => void;
-  /** Encoding time per slice before the bytes are handed to the file and the loop is free again. */
+  /** Encoding time per slice (default 3 ms) before the bytes go to the file and the loop is free again. */
   sliceMs?: number;
 }
 
@@ -95,7 +95,7 @@ export class StateSaver {
 
   private async write(src: SaveSource): Promise<void> {
     const { store, onEvent } = this.o;
-    const slice = this.o.sliceMs ?? 5;
+    const slice = this.o.sliceMs ?? 3;
     const t0 = performance.now();
     const at = this.o.clock();
     const stamp = src.stamp();
@@ -105,8 +105,11 @@ export class StateSaver {
       file = await store.create();
       let s = performance.now();
       const enc = new StateEncoder(at);
-      const next = src.records();
+      const next = src.records(); // a snapshot of the ageing queue: a slice of its own
       const add = enc.add.bind(enc);
+      longest = performance.now() - s;
+      await file.append(enc.take());
+      s = performance.now();
       for (let more = true; more;) {
         while (more && performance.now() - s < slice) more = next(BATCH, add);
         const chunk = enc.take();
