@@ -60,6 +60,7 @@ const PROXY_GC = new URL("./proxy-gc.js", import.meta.url).pathname;
 
 const CONFIG = `router-id: ${PX}
 local-as: 65000
+state-directory: false
 neighbors:
   - address: ${VT}
     peer-as: 65000

@@ -190,6 +190,7 @@ export function proxyConfigYaml(services: ProxyService[] = defaultProxyServices(
     "# evpn-proxy configuration of the namespace lab (lab/seed.ts)",
     `router-id: ${PROXY_IP}        # BGP identifier; the proxy's own address`,
     `local-as: ${AS}`,
+    "state-directory: false   # the lab's proxy starts afresh each time (no saved learned table)",
     "neighbors:",
     `  - address: ${RR_IP}      # the FRR route reflector (it accepts us through bgp listen range)`,
     `    peer-as: ${AS}`,

@@ -14,12 +14,16 @@ import type { SourceStateEvent } from "../dataplane/io/reopen.js";
 import { type ReceiverChoice, VxlanUdpSource } from "../dataplane/io/udp-source.js";
 import { type SenderChoice, VxlanSender } from "../dataplane/io/vxlan-sender.js";
 import { Learner } from "../dataplane/learning/learner.js";
+import { changeStamp } from "../dataplane/learning/persist.js";
 import { type CopySink, ReplicationEngine } from "../dataplane/replication/engine.js";
 import { senderModes } from "../config/replication.js";
 import { Controller } from "../evpn/controller.js";
 import { EventBus } from "../mgmt/events.js";
 import { logEvents } from "../mgmt/log-events.js";
 import { type DaemonState, type Views, views } from "../mgmt/views.js";
+import { StateSaver } from "../state/io/saver.js";
+import { StateStore } from "../state/io/store.js";
+import { restoreFrom, saveTiming } from "../state/policy.js";
 import type { LearnedFrame } from "../wire/packet.js";
 import type { Logger } from "./log.js";
 
@@ -50,6 +54,8 @@ export class Daemon {
   private sink: SenderSink | undefined;
   private readonly senders: VxlanSender[] = [];
   private settleQueued = false;
+  /** Saves the learned table under state-directory (none with state-directory: false). */
+  private saver: StateSaver | undefined;
   private readonly timer = new DeadlineTimer(
     Date.now,
     () => {
@@ -146,9 +152,14 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    this.controller.start(Date.now()); // routes first: they leave with the initial table, before End-of-RIB
+    // The saved table first, then the routes: both leave with the initial table, before
+    // End-of-RIB, so that peers keeping our routes stale across a crash refresh them (RFC 4724 §4.2).
+    const store = this.config.state ? await this.openState(this.config.state.directory) : undefined;
+    if (store) await this.restore(store);
+    this.controller.start(Date.now());
     await this.speaker.start();
     await this.startSources();
+    this.saver?.start();
     const c = this.config;
     this.events.publish("daemon", {
       type: "started",
@@ -184,7 +195,7 @@ export class Daemon {
     this.unsubscribe();
     await this.stopSources();
     this.timer.clear();
-    await this.speaker.stop(communication);
+    await Promise.all([this.saver?.stop(), this.speaker.stop(communication)]);
   }
 
   /**
@@ -225,7 +236,13 @@ export class Daemon {
   /** Applies a new configuration as a difference: only changed neighbours are reset, learned state stays. */
   async reload(next: ProxyConfig): Promise<ConfigDiff> {
     const d = diffConfig(this.config, next);
+    // A state directory that cannot be used fails the reload before anything changed.
+    const store = d.state && next.state ? await this.openState(next.state.directory) : undefined;
+    if (d.state) await this.saver?.stop();
     this.config = next;
+    if (d.state) this.saver = store && this.makeSaver(store);
+    this.saver?.retime(this.saveTiming());
+    this.saver?.start();
     if (d.learningSources) await this.stopSources();
     if (d.global) {
       this.events.publish("daemon", { type: "sessions-restarting" });
@@ -251,6 +268,37 @@ export class Daemon {
     if (d.learningSources) await this.startSources();
     this.afterInput();
     return d;
+  }
+
+  /** The state directory, ready (created, writable; a ProxyError with the reason if not). */
+  private async openState(directory: string): Promise<StateStore> {
+    const store = new StateStore(directory);
+    await store.prepare();
+    return store;
+  }
+
+  /** Restores the saved table into the learning engine (before anything was learned), and saves from then on. */
+  private async restore(store: StateStore): Promise<void> {
+    const engine = this.controller.learner;
+    if (engine) this.events.publish("daemon", restoreFrom(store.file, await store.read(), engine, Date.now()));
+    this.saver = this.makeSaver(store);
+  }
+
+  private saveTiming() {
+    return saveTiming(this.config.state?.saveSeconds ?? 1, this.config.learning.ageingSeconds);
+  }
+
+  private makeSaver(store: StateStore): StateSaver {
+    return new StateSaver({
+      store,
+      source: () => {
+        const l = this.controller.learner;
+        return l ? { records: () => l.records(), stamp: () => changeStamp(l.counters()) } : null;
+      },
+      timing: this.saveTiming(),
+      clock: Date.now,
+      onEvent: (e) => this.events.publish("daemon", e),
+    });
   }
 
   /** After any input: the controller's pending work runs once, outside the speaker's inbound processing. */

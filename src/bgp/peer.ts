@@ -28,9 +28,6 @@ import type { NeighborSettings } from "../config/model.js";
 
 /** Timers of the peer controller that the configuration does not set (tests shorten them). */
 export interface SessionTimers {
-  /** First wait before restarting after a session failure (s); doubles on each further failure. */
-  idleHoldTime: number;
-  maxIdleHoldTime: number;
   /** A session that stayed up this long (s) resets the damping. */
   dampForgetTime: number;
   /** Longest wait (s) for a restarted peer's End-of-RIB before its stale routes go (FRR: 360). */
@@ -38,8 +35,6 @@ export interface SessionTimers {
 }
 
 export const SESSION_TIMERS: SessionTimers = {
-  idleHoldTime: 2,
-  maxIdleHoldTime: 120,
   dampForgetTime: 60,
   stalePathTime: 360,
 };
@@ -47,7 +42,7 @@ export const SESSION_TIMERS: SessionTimers = {
 /** The neighbour's settings (src/config/model.ts) the controller uses, and its timers. */
 export type PeerConfig = Pick<
   NeighborSettings,
-  "address" | "peerAs" | "passive" | "holdTime" | "keepalive" | "connectRetry"
+  "address" | "peerAs" | "passive" | "holdTime" | "keepalive" | "connectRetry" | "damping"
 > &
   SessionTimers;
 
@@ -375,9 +370,15 @@ export class Peer {
     if (!this.adminUp) return;
     const up = this.establishedAt;
     this.establishedAt = undefined;
+    const d = this.cfg.damping;
+    if (d === null) {
+      // RFC 4271 §8.1.1 without DampPeerOscillations: AutomaticStart at once (at the next tick).
+      this.restartAt = now;
+      return;
+    }
     if (up !== undefined && now - up >= this.cfg.dampForgetTime * 1000) this.failures = 0;
     this.failures++;
-    const wait = Math.min(this.cfg.idleHoldTime * 2 ** (this.failures - 1), this.cfg.maxIdleHoldTime);
+    const wait = Math.min(d.idleHoldTime * 2 ** (this.failures - 1), d.maxIdleHoldTime);
     this.restartAt = now + wait * 1000;
   }
 

@@ -25,6 +25,8 @@ export interface ConfigDiff {
   learningSources: boolean;
   /** A management setting changed (listeners take it at the next start; the token file is re-read). */
   management: boolean;
+  /** state-directory or state-save-seconds changed. */
+  state: boolean;
 }
 
 function byKey<T>(items: readonly T[], key: (t: T) => string): Map<string, T> {
@@ -62,5 +64,6 @@ export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
     learning: !isDeepStrictEqual(prev.learning, next.learning),
     learningSources: !isDeepStrictEqual(source(prev), source(next)),
     management: !isDeepStrictEqual(prev.management, next.management),
+    state: !isDeepStrictEqual(prev.state, next.state),
   };
 }

@@ -14,6 +14,8 @@ import {
   type ConfigFile,
   ConfigSchema,
   defaultRouteTarget,
+  IDLE_HOLD_TIME,
+  MAX_IDLE_HOLD_TIME,
   parseAddress,
   parseMacEntry,
   parseRouteTarget,
@@ -269,6 +271,12 @@ function normalize(c: ConfigFile): ProxyConfig {
       ...(n.description !== undefined ? { description: n.description } : {}),
       gracefulRestart: n["graceful-restart"],
       connectRetry: n["connect-retry"],
+      damping:
+        n.damping === false
+          ? null
+          : n.damping === true || n.damping === undefined
+            ? { idleHoldTime: IDLE_HOLD_TIME, maxIdleHoldTime: MAX_IDLE_HOLD_TIME }
+            : { idleHoldTime: n.damping["idle-hold-time"], maxIdleHoldTime: n.damping["max-idle-hold-time"] },
     })),
     services: c.services.map((s) => ({
       name: s.name,
@@ -318,6 +326,8 @@ function normalize(c: ConfigFile): ProxyConfig {
             : { address: canonical(m.http.address), port: m.http.port },
       tokenFile: m["token-file"] ?? null,
     },
+    state:
+      c["state-directory"] === false ? null : { directory: c["state-directory"], saveSeconds: c["state-save-seconds"] },
   };
 }
 
@@ -357,6 +367,11 @@ function crossCheck(c: ProxyConfig): Problem[] {
       out.push({
         path: [...at, "local-address"],
         message: `${n.localAddress} is ${n.localAddress.includes(":") ? "IPv6" : "IPv4"} but the neighbor address ${n.address} is not`,
+      });
+    if (n.damping !== null && n.damping.maxIdleHoldTime < n.damping.idleHoldTime)
+      out.push({
+        path: [...at, "damping", "max-idle-hold-time"],
+        message: `max-idle-hold-time ${n.damping.maxIdleHoldTime} must be at least idle-hold-time ${n.damping.idleHoldTime}`,
       });
     if (n.keepalive !== undefined && n.holdTime === 0)
       out.push({

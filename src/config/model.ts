@@ -20,6 +20,11 @@ export interface NeighborSettings {
   gracefulRestart: boolean;
   /** Seconds between connection attempts. */
   connectRetry: number;
+  /**
+   * Peer oscillation damping (RFC 4271 §8.1.1), seconds: the idle hold after a failure, doubled
+   * per further failure up to the maximum; null: no damping, the session restarts at once.
+   */
+  damping: { idleHoldTime: number; maxIdleHoldTime: number } | null;
 }
 
 export type StaticMac = MacEntry;
@@ -116,4 +121,6 @@ export interface ProxyConfig {
   services: ServiceSettings[];
   learning: LearningSettings;
   management: ManagementSettings;
+  /** Where the learned table is saved across restarts, and the least seconds between saves; null: nowhere. */
+  state: { directory: string; saveSeconds: number } | null;
 }

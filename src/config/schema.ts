@@ -197,6 +197,12 @@ function mapping<S extends z.ZodRawShape>(shape: S, what: string) {
 export const BGP_PORT = 179;
 /** Graceful restart time advertised by default (RFC 4724 §3; FRR's default too). */
 export const RESTART_TIME = 120;
+/** Peer oscillation damping (RFC 4271 §8.1.1): first idle hold time (s), doubled per failure up to the maximum. */
+export const IDLE_HOLD_TIME = 2;
+export const MAX_IDLE_HOLD_TIME = 120;
+/** Where learned state is kept across restarts, and the least time between two saves (s). */
+export const STATE_DIRECTORY = "/var/lib/evpn-proxy";
+export const STATE_SAVE_SECONDS = 5;
 
 const MAC_ENTRY_PATTERN =
   "^\\s*[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}(\\s+([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))*\\s*$";
@@ -234,6 +240,28 @@ export const NeighborSchema = mapping(
         "Negotiate graceful restart (RFC 4724) with this neighbour, when graceful-restart is enabled globally.",
       ),
     "connect-retry": integer(1, 65535).default(10).describe("Seconds between attempts to connect to the neighbour."),
+    damping: z
+      .union(
+        [
+          mapping(
+            {
+              "idle-hold-time": integer(0, 65535)
+                .default(IDLE_HOLD_TIME)
+                .describe("Seconds the session stays idle after its first failure; doubled on each further failure."),
+              "max-idle-hold-time": integer(0, 65535)
+                .default(MAX_IDLE_HOLD_TIME)
+                .describe("The longest idle hold, in seconds (at least idle-hold-time)."),
+            },
+            "a mapping with idle-hold-time and/or max-idle-hold-time",
+          ),
+          bool(),
+        ],
+        { error: expected("a mapping with idle-hold-time and/or max-idle-hold-time, true, or false") },
+      )
+      .optional()
+      .describe(
+        `Peer oscillation damping (RFC 4271 §8.1.1): after a failure the session waits idle-hold-time seconds before restarting, doubled on each further failure up to max-idle-hold-time, reset by a session that stays up 60 s. True or absent: ${IDLE_HOLD_TIME} and ${MAX_IDLE_HOLD_TIME}; false: restart at once (only connect-retry paces connection attempts).`,
+      ),
   },
   "a mapping with address and peer-as",
 ).describe("A BGP neighbour: a route reflector or an EVPN VTEP speaking L2VPN EVPN.");
@@ -514,6 +542,25 @@ export const ConfigSchema = mapping(
     // Absent: every learning default, no source (learning is off without vxlan-listen or capture-interfaces).
     learning: LearningSchema.prefault({}),
     management: ManagementSchema.prefault({}),
+    "state-directory": z
+      .union(
+        [
+          z
+            .string({ error: expected("an absolute directory path") })
+            .regex(/^\/[^\0]*$/, { error: expected("an absolute directory path") }),
+          z.literal(false),
+        ],
+        { error: expected("an absolute directory path, or false to keep no state") },
+      )
+      .default(STATE_DIRECTORY)
+      .describe(
+        `Directory (absolute; created with mode 0750 when missing) where the learned table is saved, so that a restart, even after a crash, announces it again at once; false keeps nothing. Default ${STATE_DIRECTORY}.`,
+      ),
+    "state-save-seconds": integer(1, 3600)
+      .default(STATE_SAVE_SECONDS)
+      .describe(
+        "Least seconds between two saves of the learned table while it changes (it is also saved at a clean stop).",
+      ),
   },
   "a mapping with router-id, local-as, neighbors and services",
 ).meta({

@@ -6,6 +6,8 @@
 import diagnostics_channel from "node:diagnostics_channel";
 import type { SpeakerEvent } from "../bgp/events.js";
 import type { EvpnEvent, EvpnEvents, TraceEvent } from "../evpn/events.js";
+import type { SaveEvent } from "../state/io/saver.js";
+import type { RestoreOutcome } from "../state/policy.js";
 
 /** How a reload ended: applied, the file rejected (running configuration kept), or applying it failed. */
 export type ReloadResult = "applied" | "rejected" | "failed";
@@ -53,7 +55,10 @@ export type DaemonEvent =
   /** It reads again, `downMs` after it stopped. */
   | { type: "learning-source-up"; source: "capture" | "vxlan"; name: string; downMs: number; attempts: number }
   /** A sender of replicated copies opened: "preserve" keeps the VTEPs' source addresses, "proxy" uses ours. */
-  | { type: "replication-sender"; mode: "preserve" | "proxy"; local: string; sender: string | undefined };
+  | { type: "replication-sender"; mode: "preserve" | "proxy"; local: string; sender: string | undefined }
+  /** At start: the saved learned table restored, ignored (with the reason) or not there. */
+  | RestoreOutcome
+  | SaveEvent;
 
 export interface EventTopics {
   bgp: SpeakerEvent;

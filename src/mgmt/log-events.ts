@@ -119,6 +119,43 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
         `${e.source === "capture" ? `capture on ${e.name}` : `VXLAN socket ${e.name}`} reads again`,
       );
       return;
+    case "state-none":
+      log.info({ file: e.file }, "no saved learned table: learning from scratch");
+      return;
+    case "state-ignored":
+      log.error({ file: e.file }, `saved learned table ignored, learning from scratch: ${e.reason}`);
+      return;
+    case "state-restored": {
+      const dropped = Object.values(e.dropped).reduce((a, b) => a + b, 0);
+      log.info(
+        {
+          file: e.file,
+          savedAt: new Date(e.savedAt).toISOString(),
+          restored: e.restored,
+          restoredIps: e.restoredIps,
+          dropped: e.dropped,
+          droppedIps: e.droppedIps,
+        },
+        `restored ${e.restored} learned MAC(s) and ${e.restoredIps} IP(s) of ${e.records} saved; ${dropped} dropped`,
+      );
+      return;
+    }
+    case "state-saved":
+      log.debug(
+        {
+          file: e.file,
+          records: e.records,
+          skipped: e.skipped,
+          bytes: e.bytes,
+          ms: Math.round(e.ms),
+          longestSliceMs: e.longestSliceMs,
+        },
+        "learned table saved",
+      );
+      return;
+    case "state-save-failed":
+      log.error({ file: e.file }, `cannot save the learned table: ${e.message}`);
+      return;
     case "replication-sender":
       log.info(
         { mode: e.mode, local: e.local, sender: e.sender },

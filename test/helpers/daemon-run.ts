@@ -11,11 +11,22 @@ const MAIN = new URL("../../src/cli/main.js", import.meta.url).pathname;
 export const SPEAKER = "127.0.0.1";
 export const PEER = "127.0.0.2";
 
-/** `evpn-proxy run` on loopback: service vni10 with `vteps`, the first with `macs` configured. */
-export function daemonYaml(port: number, vteps: string[], macs: string[], extra = ""): string {
+/**
+ * `evpn-proxy run` on loopback: service vni10 with `vteps`, the first with `macs` configured;
+ * the learned table saved in `stateDirectory` (by default nowhere: tests never write to the
+ * default /var/lib/evpn-proxy).
+ */
+export function daemonYaml(
+  port: number,
+  vteps: string[],
+  macs: string[],
+  extra = "",
+  stateDirectory: string | false = false,
+): string {
   const first = macs.length ? `\n        macs: [${macs.map((m) => `"${m}"`).join(", ")}]` : "";
   return `router-id: 192.0.2.4
 local-as: 65000
+state-directory: ${stateDirectory}
 listen:
   address: ${SPEAKER}
   port: ${port}
@@ -30,6 +41,27 @@ services:
     static-vteps:
 ${vteps.map((v, i) => `      - address: ${v}${i === 0 ? first : ""}`).join("\n")}
 ${extra}`;
+}
+
+/** VXLAN (VNI 10) | broadcast ARP request from MAC 02:00:00:<v>:<i> (a gratuitous one is fine too). */
+export function arpInVxlan(v: number, i: number): Buffer {
+  const mac = Buffer.from([0x02, 0, 0, v, i >> 8, i & 0xff]);
+  const b = Buffer.alloc(8 + 14 + 28);
+  b.writeUInt32BE(0x08000000, 0);
+  b.writeUInt32BE(10 << 8, 4);
+  b.fill(0xff, 8, 14);
+  mac.copy(b, 14);
+  b.writeUInt16BE(0x0806, 20);
+  const arpAt = 22;
+  b.writeUInt16BE(1, arpAt); // Ethernet
+  b.writeUInt16BE(0x0800, arpAt + 2);
+  b[arpAt + 4] = 6;
+  b[arpAt + 5] = 4;
+  b.writeUInt16BE(1, arpAt + 6); // request
+  mac.copy(b, arpAt + 8);
+  Buffer.from([198, 51, 100, 1 + (i % 200)]).copy(b, arpAt + 14);
+  Buffer.from([198, 51, 100, 254]).copy(b, arpAt + 24);
+  return b;
 }
 
 export async function freePort(address: string): Promise<number> {

@@ -3,6 +3,7 @@
 import net from "node:net";
 import {
   type BgpMessage,
+  type Capability,
   decodeMessage,
   encodeMessage,
   KEEPALIVE,
@@ -87,15 +88,18 @@ export class ScriptedPeer {
     }
   }
 
-  /** OPEN (EVPN, 4-octet AS, route refresh) + KEEPALIVE, and waits for the speaker's OPEN and KEEPALIVE. */
-  async handshake(o: { asn: number; id: string; hold: number }): Promise<BgpMessage> {
+  /**
+   * OPEN (EVPN, 4-octet AS, route refresh, and `extra` capabilities) + KEEPALIVE, and waits for
+   * the speaker's OPEN and KEEPALIVE.
+   */
+  async handshake(o: { asn: number; id: string; hold: number; extra?: Capability[] }): Promise<BgpMessage> {
     this.send(
       encodeMessage(
         makeOpen({
           asn: o.asn,
           holdTime: o.hold,
           bgpId: o.id,
-          capabilities: [{ code: 1, afi: 25, safi: 70 }, { code: 2 }, { code: 65, asn: o.asn }],
+          capabilities: [{ code: 1, afi: 25, safi: 70 }, { code: 2 }, { code: 65, asn: o.asn }, ...(o.extra ?? [])],
         }),
       ),
     );

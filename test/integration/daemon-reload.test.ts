@@ -9,7 +9,16 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BgpMessage, EvpnRoute } from "../../src/codec/index.js";
-import { collect, daemonYaml, freePort, openSession, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
+import {
+  arpInVxlan,
+  collect,
+  daemonYaml,
+  freePort,
+  openSession,
+  routesOf,
+  SPEAKER,
+  start,
+} from "../helpers/daemon-run.js";
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
 const VTEPS = ["127.0.0.3", "127.0.0.4"];
@@ -22,27 +31,6 @@ const LEARNING = `learning:
 `;
 
 const config = (port: number, vteps: string[], macs: string[]) => daemonYaml(port, vteps, macs, LEARNING);
-
-/** VXLAN (VNI 10) | broadcast ARP request from MAC 02:00:00:<v>:<i> (a gratuitous one is fine too). */
-function arp(v: number, i: number): Buffer {
-  const mac = Buffer.from([0x02, 0, 0, v, i >> 8, i & 0xff]);
-  const b = Buffer.alloc(8 + 14 + 28);
-  b.writeUInt32BE(0x08000000, 0);
-  b.writeUInt32BE(10 << 8, 4);
-  b.fill(0xff, 8, 14);
-  mac.copy(b, 14);
-  b.writeUInt16BE(0x0806, 20);
-  const arpAt = 22;
-  b.writeUInt16BE(1, arpAt); // Ethernet
-  b.writeUInt16BE(0x0800, arpAt + 2);
-  b[arpAt + 4] = 6;
-  b[arpAt + 5] = 4;
-  b.writeUInt16BE(1, arpAt + 6); // request
-  mac.copy(b, arpAt + 8);
-  Buffer.from([198, 51, 100, 1 + (i % 200)]).copy(b, arpAt + 14);
-  Buffer.from([198, 51, 100, 254]).copy(b, arpAt + 24);
-  return b;
-}
 
 function macRoutes(routes: EvpnRoute[]): string[] {
   return routes.map((r) =>
@@ -73,7 +61,7 @@ test("SIGHUP keeps 10,000 learned MACs: one static MAC added is 1 announcement, 
     await collect(p); // two IMET routes and End-of-RIB
     await Promise.all(senders.map((s, v) => new Promise<void>((r) => s.bind({ address: VTEPS[v], port: 0 }, r))));
     for (let i = 0; i < PER_VTEP; i++) {
-      for (let v = 0; v < VTEPS.length; v++) senders[v]!.send(arp(v + 3, i), 4789, SPEAKER);
+      for (let v = 0; v < VTEPS.length; v++) senders[v]!.send(arpInVxlan(v + 3, i), 4789, SPEAKER);
       if (i % 500 === 499) await sleep(20); // paced: the test is about reloads, not bursts
     }
     const learned = routesOf(await collectRoutes(p, PER_VTEP * VTEPS.length));

@@ -63,8 +63,8 @@ describe("speaker error paths against a scripted peer", () => {
       localAs: 65000,
       listen: { address: SPEAKER, port: 0 },
       gracefulRestart: null,
-      neighbors: [neighbor({ address: PEER, "peer-as": 65000, passive: true })],
-      timers: { idleHoldTime: 0.05, maxIdleHoldTime: 0.05 },
+      // no damping: each scripted session may follow the previous one at once
+      neighbors: [neighbor({ address: PEER, "peer-as": 65000, passive: true, damping: false })],
     });
     await speaker.start();
     port = speaker.listenPort!;

@@ -106,9 +106,17 @@ function speakerOptions(active: boolean, extra: Partial<SpeakerOptions> = {}): O
     localAs: 65000,
     listen: active ? null : { address: US, port: 179 },
     gracefulRestart: null,
-    neighbors: [neighbor({ address: GB, "peer-as": 65000, passive: !active, "connect-retry": 1, "hold-time": 9 })],
-    // after gobgpd went away: retry every 1-2 s, not with the default damping up to 120 s
-    timers: { idleHoldTime: 1, maxIdleHoldTime: 2 },
+    neighbors: [
+      neighbor({
+        address: GB,
+        "peer-as": 65000,
+        passive: !active,
+        "connect-retry": 1,
+        "hold-time": 9,
+        // after gobgpd went away: retry every 1-2 s, not with the default damping up to 120 s
+        damping: { "idle-hold-time": 1, "max-idle-hold-time": 2 },
+      }),
+    ],
     ...extra,
   };
 }

@@ -335,7 +335,13 @@ describe("FSM transitions (RFC 4271 §8.2.2)", () => {
 // ---- peer controller -------------------------------------------------------------------------
 
 function newPeer(over: Partial<PeerConfig> = {}, local: LocalSpeaker = LOCAL): Peer {
-  const defaults = { ...SESSION_TIMERS, passive: false, holdTime: 90, connectRetry: 10 };
+  const defaults = {
+    ...SESSION_TIMERS,
+    damping: { idleHoldTime: 2, maxIdleHoldTime: 120 },
+    passive: false,
+    holdTime: 90,
+    connectRetry: 10,
+  };
   return new Peer({ ...defaults, ...over, address: "192.0.2.10", peerAs: 65000 }, local, () => 0);
 }
 
@@ -424,6 +430,32 @@ describe("peer controller", () => {
     const conn = up(p, now);
     p.closed(conn, "reset by peer", now + 61 * S);
     assert.equal((p.restartAt! - (now + 61 * S)) / S, 2, "a session up for more than 60 s resets the back-off");
+  });
+
+  test("damping per neighbour: its own idle hold times, or off (restart at the next tick)", () => {
+    const fail = (p: Peer, now: number): number => {
+      const conn = up(p, now);
+      p.data(conn, encodeMessage({ type: 3, code: 6, subcode: 4, data: new Uint8Array(0) }), now + 1);
+      const wait = (p.restartAt! - (now + 1)) / S;
+      p.tick(p.restartAt!);
+      p.stop(p.restartAt!);
+      return wait;
+    };
+    const tuned = newPeer({ damping: { idleHoldTime: 5, maxIdleHoldTime: 12 } });
+    assert.deepEqual(
+      [0, 1, 2, 3].map((i) => fail(tuned, i * 100 * S)),
+      [5, 10, 12, 12],
+    );
+    const off = newPeer({ damping: null });
+    for (let i = 0; i < 4; i++) {
+      const now = i * 10 * S;
+      const conn = up(off, now);
+      off.data(conn, encodeMessage({ type: 3, code: 6, subcode: 4, data: new Uint8Array(0) }), now + 1);
+      assert.equal(off.restartAt, now + 1, "no idle hold");
+      assert.equal(off.nextDeadline(), now + 1);
+      assert.ok(types(off.tick(now + 1)).includes("connect"), "restarted at the next tick");
+      off.stop(now + 1);
+    }
   });
 
   test("graceful restart receiver: stale on TCP loss, refreshed, swept after End-of-RIB", () => {

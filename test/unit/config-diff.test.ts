@@ -28,6 +28,7 @@ test("an identical configuration changes nothing", () => {
     learning: false,
     learningSources: false,
     management: false,
+    state: false,
   });
 });
 
@@ -74,6 +75,8 @@ test("services by name; learning settings and learning sources apart", () => {
   assert.deepEqual([ageing.learning, ageing.learningSources], [true, false]);
   const listen = diffConfig(cfg(), cfg({ learning: "learning:\n  vxlan-listen: 192.0.2.4" }));
   assert.deepEqual([listen.learning, listen.learningSources], [true, true]);
+  const state = diffConfig(cfg(), cfg({ learning: "state-save-seconds: 60" }));
+  assert.deepEqual([state.state, state.learning, state.global], [true, false, false]);
 });
 
 test("a service switched to replication by the proxy reopens the sources (the senders and the datagram hook)", () => {

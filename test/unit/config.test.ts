@@ -67,6 +67,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
       holdTime: 90,
       gracefulRestart: true,
       connectRetry: 10,
+      damping: { idleHoldTime: 2, maxIdleHoldTime: 120 },
     },
   ],
   services: [
@@ -84,6 +85,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
   ],
   learning: { vxlanListen: "192.0.2.4", ...LEARNING_DEFAULTS },
   management: { socket: "/run/evpn-proxy/api.sock", socketMode: 0o660, http: null, tokenFile: null },
+  state: { directory: "/var/lib/evpn-proxy", saveSeconds: 5 },
 };
 
 function parseOk(text: string): ProxyConfig {
@@ -158,9 +160,11 @@ neighbors:
     description: route reflector
     graceful-restart: false
     connect-retry: 5
+    damping: { idle-hold-time: 1, max-idle-hold-time: 30 }
   - address: 192.0.2.11
     peer-as: 4200000000
     hold-time: 0
+    damping: false
 services:
   - name: blue.10
     evi: 20
@@ -179,6 +183,8 @@ services:
     evi: 65535
     vni: 1
 learning: {}
+state-directory: /srv/evpn-proxy/state
+state-save-seconds: 30
 `);
     assert.deepEqual(c, {
       routerId: "192.0.2.4",
@@ -197,6 +203,7 @@ learning: {}
           description: "route reflector",
           gracefulRestart: false,
           connectRetry: 5,
+          damping: { idleHoldTime: 1, maxIdleHoldTime: 30 },
         },
         {
           address: "192.0.2.11",
@@ -206,6 +213,7 @@ learning: {}
           holdTime: 0,
           gracefulRestart: true,
           connectRetry: 10,
+          damping: null,
         },
       ],
       services: [
@@ -232,7 +240,12 @@ learning: {}
       ],
       learning: LEARNING_DEFAULTS,
       management: MINIMUM_CONFIG.management,
+      state: { directory: "/srv/evpn-proxy/state", saveSeconds: 30 },
     });
+  });
+
+  test("state-directory: false keeps no state", () => {
+    assert.equal(okWith((d) => (d["state-directory"] = false)).state, null);
   });
 
   test("listen and graceful-restart: false disables, true and {} take the defaults", () => {
@@ -593,6 +606,33 @@ const BAD: Case[] = [
     [`${F}: neighbors[0].keepalive: keepalive 9 must be less than hold-time 9 (RFC 4271 §10 suggests a third)`],
   ],
   [
+    "a relative state-directory",
+    (d) => (d["state-directory"] = "state"),
+    [`${F}: state-directory: expected an absolute directory path, got "state"`],
+  ],
+  [
+    "state-directory: true",
+    (d) => (d["state-directory"] = true),
+    [`${F}: state-directory: expected an absolute directory path, or false to keep no state, got true`],
+  ],
+  [
+    "state-save-seconds 0",
+    (d) => (d["state-save-seconds"] = 0),
+    [`${F}: state-save-seconds: expected an integer from 1 to 3600, got 0`],
+  ],
+  [
+    "damping: max-idle-hold-time below idle-hold-time",
+    (d) => (d.neighbors[0].damping = { "idle-hold-time": 300 }),
+    [`${F}: neighbors[0].damping.max-idle-hold-time: max-idle-hold-time 120 must be at least idle-hold-time 300`],
+  ],
+  [
+    "damping: not a mapping",
+    (d) => (d.neighbors[0].damping = 5),
+    [
+      `${F}: neighbors[0].damping: expected a mapping with idle-hold-time and/or max-idle-hold-time, true, or false, got 5`,
+    ],
+  ],
+  [
     "keepalive with hold-time 0",
     (d) => Object.assign(d.neighbors[0], { "hold-time": 0, keepalive: 30 }),
     [`${F}: neighbors[0].keepalive: hold-time 0 means no KEEPALIVEs; remove keepalive or set a hold-time`],
@@ -718,7 +758,7 @@ const BAD: Case[] = [
     "an unrelated top-level key",
     (d) => (d.colour = "blue"),
     [
-      `${F}: colour: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, management`,
+      `${F}: colour: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, management, state-directory, state-save-seconds`,
     ],
   ],
   [
@@ -781,7 +821,7 @@ describe("bad configuration files: each error names the file, the key path and t
       [
         `${F}: neighbors[0].peer-as: expected an integer from 1 to 4294967295, got "x"`,
         `${F}: services[0].evi: expected an integer from 1 to 65535, got 0 (${EVI_WHY})`,
-        `${F}: bogus: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, management`,
+        `${F}: bogus: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, management, state-directory, state-save-seconds`,
       ],
     );
   });
@@ -941,7 +981,7 @@ describe("the JSON Schema", () => {
       for (const o of (s.anyOf as Record<string, unknown>[] | undefined) ?? []) walk(o, path);
     };
     walk(schema, "");
-    // top, listen, graceful-restart, neighbor, service, arp-nd-proxy, static VTEP, learning, management, http
-    assert.equal(objects, 10);
+    // top, listen, graceful-restart, neighbor, damping, service, arp-nd-proxy, static VTEP, learning, management, http
+    assert.equal(objects, 11);
   });
 });

@@ -50,7 +50,7 @@ export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "liste
    * speaker adds no delay and a loaded one packs whatever a turn produced.
    */
   updateDelayMs?: number;
-  /** Damping and graceful-restart timers of every neighbour (peer.ts SESSION_TIMERS by default). */
+  /** Damping-forget and stale-path timers of every neighbour (peer.ts SESSION_TIMERS by default); damping itself is per neighbour. */
   timers?: Partial<SessionTimers>;
   /** What happens: sessions, NOTIFICATIONs, malformed UPDATEs (see events.ts). */
   onEvent?: (e: SpeakerEvent) => void;

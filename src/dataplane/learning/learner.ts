@@ -17,6 +17,7 @@ import type { Prefix } from "../../net/prefix.js";
 import type { LearnedFrame } from "../../wire/packet.js";
 import { Limits } from "./limits.js";
 import { Mobility, remoteWins, sequenceAt } from "./mobility.js";
+import { type BindingRecord, type RecordCursor, recordCursor, type RestoreReport, restoreRecords } from "./persist.js";
 import { compile, discoverable, identity } from "./settings.js";
 import { NIL } from "./slot-queue.js";
 import { ipKey, ipText, LearnTable } from "./table.js";
@@ -33,6 +34,7 @@ import {
 
 export { AGE_GRANULARITY_MS } from "./types.js";
 export type { FabricView, LearnAction, LearnConfig, LearnCounters, LearnedBinding, LearnEventKind } from "./types.js";
+export type { BindingRecord, RecordCursor, RestoreDrop, RestoreReport, SavedIp } from "./persist.js";
 
 export class Learner {
   private cfg: LearnConfig;
@@ -203,21 +205,18 @@ export class Learner {
    * was reused is announced as it is then (its own change was staged anyway: a repeat at most).
    */
   cursor(): (max: number, out: LearnAction[]) => boolean {
-    const t = this.t;
-    let n = 0;
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) n++;
-    const slots = new Int32Array(n);
-    n = 0;
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) slots[n++] = m;
-    let pos = 0;
-    return (max, out) => {
-      const end = Math.min(slots.length, pos + max);
-      for (; pos < end; pos++) {
-        const m = slots[pos]!;
-        if (t.mAnn[m] === 1 && t.mMac[m] !== "") t.announceAll(m, out);
-      }
-      return pos < slots.length;
-    };
+    return this.t.announcedCursor();
+  }
+
+  /** Every entry as a record, in slices (the state file): see persist.ts. */
+  records(): RecordCursor {
+    return recordCursor(this.t, this.mob);
+  }
+
+  /** Restores saved entries into this engine before it learns anything: see persist.ts. */
+  restore(records: Iterable<BindingRecord>, now: number): RestoreReport {
+    const { t, mob, lim, stats, services, cfg, prefixes, ageMs } = this;
+    return restoreRecords({ t, mob, lim, stats, services, cfg, prefixes, ageMs }, records, now);
   }
 
   /** How many routes are announced: a MAC route per announced MAC and a MAC/IP route per IP. */

@@ -92,10 +92,10 @@ export class Limits {
     this.perVni.set(vni, (this.perVni.get(vni) ?? 0) + d);
   }
 
-  /** Whether `vtep` or `vni` holds more MACs than its limit allows (after the limit was lowered). */
-  over(vtep: string, vni: number): "vtep" | "vni" | null {
-    if (this.maxVtep > 0 && (this.perVtep.get(vtep) ?? 0) > this.maxVtep) return "vtep";
-    if (this.maxVni > 0 && (this.perVni.get(vni) ?? 0) > this.maxVni) return "vni";
+  /** Whether `vtep` or `vni` holds (with `add` more) more MACs than its limit allows. */
+  over(vtep: string, vni: number, add = 0): "vtep" | "vni" | null {
+    if (this.maxVtep > 0 && (this.perVtep.get(vtep) ?? 0) + add > this.maxVtep) return "vtep";
+    if (this.maxVni > 0 && (this.perVni.get(vni) ?? 0) + add > this.maxVni) return "vni";
     return null;
   }
 

@@ -22,6 +22,8 @@ export function remoteWins(r: { vtep: string; seq: number; sticky: boolean }, se
   return r.sticky || r.seq > seq || (r.seq === seq && compareAddresses(r.vtep, vtep) < 0);
 }
 
+const NO_MOVES: readonly number[] = [];
+
 /** A frozen MAC whose entry aged out before the release (only with a clock that went back). */
 interface Detached {
   until: number;
@@ -141,6 +143,28 @@ export class Mobility {
     if (this.frozen.size > 0)
       for (const ref of this.frozen.values()) return typeof ref === "number" ? this.frozenUntil.get(ref)! : ref.until;
     return Infinity;
+  }
+
+  /** Times of the recent moves of MAC slot `m` (the live list: read, do not keep). */
+  movesOf(m: number): readonly number[] {
+    return this.moves.get(m) ?? NO_MOVES;
+  }
+
+  /** A restored MAC slot: its recent moves and, when `until` > 0, its freeze (sortFrozen() once done). */
+  restore(m: number, until: number, moves: number[]): void {
+    if (moves.length > 0) this.moves.set(m, moves);
+    if (until <= 0) return;
+    this.frozenUntil.set(m, until);
+    this.frozen.set(`${this.t.svcOf(m).vni}/${this.t.mMac[m]}`, m);
+  }
+
+  /** Puts the frozen MACs back in release order. */
+  sortFrozen(): void {
+    if (this.frozen.size < 2) return;
+    const release = (ref: number | Detached) => (typeof ref === "number" ? this.frozenUntil.get(ref)! : ref.until);
+    const all = [...this.frozen].sort((a, b) => release(a[1]) - release(b[1]));
+    this.frozen.clear();
+    for (const [k, ref] of all) this.frozen.set(k, ref);
   }
 
   isDuplicate(m: number): boolean {

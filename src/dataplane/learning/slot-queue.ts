@@ -84,3 +84,34 @@ export class SlotQueue {
     this.push(i);
   }
 }
+
+/** Re-links the queued slots of `q` in ascending `time[slot]` order; ties keep their order. */
+export function sortQueue(q: SlotQueue, time: Float64Array): void {
+  let n = 0;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let ints = true;
+  for (let i = q.head; i !== NIL; i = q.next[i]!) {
+    const x = time[i]!;
+    n++;
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+    ints &&= Number.isInteger(x);
+  }
+  if (n < 2) return;
+  const slots = new Int32Array(n);
+  n = 0;
+  for (let i = q.head; i !== NIL; i = q.next[i]!) slots[n++] = i;
+  let order: ArrayLike<number>;
+  if (ints && (hi - lo + 1) * n < Number.MAX_SAFE_INTEGER) {
+    // One number per slot, (time - lo) · n + rank: a numeric sort of a Float64Array, no comparator.
+    const keys = new Float64Array(n);
+    for (let r = 0; r < n; r++) keys[r] = (time[slots[r]!]! - lo) * n + r;
+    keys.sort();
+    const sorted = new Int32Array(n);
+    for (let k = 0; k < n; k++) sorted[k] = slots[keys[k]! % n]!;
+    order = sorted;
+  } else order = Array.from(slots).sort((a, b) => time[a]! - time[b]!);
+  q.head = q.tail = NIL;
+  for (let k = 0; k < n; k++) q.push(order[k]!);
+}

@@ -9,7 +9,7 @@
 // reused only after its entry is gone.
 
 import { formatIpv4 } from "../../net/addr.js";
-import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue } from "./slot-queue.js";
+import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue, sortQueue } from "./slot-queue.js";
 import { AGE_GRANULARITY_MS, type LearnAction, type LearnedBinding, type Service } from "./types.js";
 
 /**
@@ -215,6 +215,21 @@ export class LearnTable {
     return ips;
   }
 
+  /** The first IP binding of entry `m` (NIL: none); nextIp() goes round its ring back to it. */
+  firstIp(m: number): number {
+    return this.mIp[m]!;
+  }
+
+  nextIp(b: number): number {
+    return this.bONext[b]!;
+  }
+
+  /** Puts both ageing queues in queueing-time order (a restore queues entries as they come). */
+  sortQueues(): void {
+    sortQueue(this.mq, this.mQueued);
+    sortQueue(this.bq, this.bQueued);
+  }
+
   /** Number of IPs bound to entry `m`, counted up to `max`. */
   ipCount(m: number, max: number): number {
     const h = this.mIp[m]!;
@@ -313,5 +328,25 @@ export class LearnTable {
     this.bONext[p] = n;
     this.bOPrev[n] = p;
     if (this.mIp[m] === b) this.mIp[m] = n;
+  }
+
+  /** A cursor over the routes announced now: see Learner.cursor. */
+  announcedCursor(): (max: number, out: LearnAction[]) => boolean {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closure outlives the call
+    const t = this;
+    let n = 0;
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) n++;
+    const slots = new Int32Array(n);
+    n = 0;
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) slots[n++] = m;
+    let pos = 0;
+    return (max, out) => {
+      const end = Math.min(slots.length, pos + max);
+      for (; pos < end; pos++) {
+        const m = slots[pos]!;
+        if (t.mAnn[m] === 1 && t.mMac[m] !== "") t.announceAll(m, out);
+      }
+      return pos < slots.length;
+    };
   }
 }

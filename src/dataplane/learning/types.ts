@@ -132,6 +132,11 @@ export interface LearnCounters {
   reloadRemovedIps: number;
   /** Learned MACs and IP bindings dropped by a reconfiguration that lowered a limit. */
   reloadLimited: number;
+  /** Entries and IP bindings restored from the state file at start. */
+  restored: number;
+  restoredIps: number;
+  /** Saved entries the configuration at start no longer allowed (persist.ts RestoreDrop). */
+  restoreDropped: number;
 }
 
 export function newCounters(): LearnCounters {
@@ -162,6 +167,9 @@ export function newCounters(): LearnCounters {
     reloadRemoved: 0,
     reloadRemovedIps: 0,
     reloadLimited: 0,
+    restored: 0,
+    restoredIps: 0,
+    restoreDropped: 0,
   };
 }
 
