@@ -23,6 +23,8 @@ import { arpInVxlan, collect, daemonYaml, freePort, PEER, routesOf, SPEAKER, sta
 import { ScriptedPeer } from "../helpers/scripted-peer.js";
 
 const VTEP = "127.0.0.3";
+/** The VXLAN socket's address: its own, so that other daemons on 127.0.0.1:4789 do not collide. */
+const VXLAN = "127.0.0.21";
 const root = mkdtempSync(join(tmpdir(), "evpn-proxy-daemon-state-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
@@ -34,7 +36,7 @@ function setup(saveSeconds: number): { file: string; state: string; port: Promis
   const state = join(dir, "state");
   const file = join(dir, "proxy.yaml");
   const port = freePort(SPEAKER).then((p) => {
-    const learning = `learning:\n  vxlan-listen: ${SPEAKER}\n  include-ip: true\n  max-learn-rate: 100000\nstate-save-seconds: ${saveSeconds}\n`;
+    const learning = `learning:\n  vxlan-listen: ${VXLAN}\n  include-ip: true\n  max-learn-rate: 100000\nstate-save-seconds: ${saveSeconds}\n`;
     writeFileSync(file, daemonYaml(p, [VTEP], [], learning, state));
     return p;
   });
@@ -88,7 +90,7 @@ function macRoutes(msgs: BgpMessage[]): string[] {
 async function learn(count: number): Promise<void> {
   const tx = dgram.createSocket("udp4");
   await new Promise<void>((r) => tx.bind({ address: VTEP, port: 0 }, () => r()));
-  for (let i = 0; i < count; i++) await new Promise<void>((r) => tx.send(arpInVxlan(7, i), 4789, SPEAKER, () => r()));
+  for (let i = 0; i < count; i++) await new Promise<void>((r) => tx.send(arpInVxlan(7, i), 4789, VXLAN, () => r()));
   tx.close();
 }
 
@@ -242,6 +244,34 @@ describe("the learned table across restarts", () => {
         d.child.kill("SIGKILL");
         await d.exited;
       }
+    }
+  });
+
+  test("SIGHUP moves the state to a new directory; one that cannot be used fails the reload, the old one kept", async () => {
+    const { file, state, port: portP } = setup(1);
+    const port = await portP;
+    const d = start(file);
+    try {
+      const { p } = await session(port, d.out);
+      await untilEndOfRib(p);
+      await learn(5);
+      await savedRecords(state, 5);
+      const moved = `${state}-moved`;
+      const yaml = readFileSync(file, "utf8");
+      writeFileSync(file, yaml.replace(`state-directory: ${state}`, `state-directory: ${moved}`));
+      d.child.kill("SIGHUP");
+      await savedRecords(moved, 5);
+      const bad = join(moved, STATE_FILE, "below-a-file");
+      writeFileSync(file, yaml.replace(`state-directory: ${state}`, `state-directory: ${bad}`));
+      d.child.kill("SIGHUP");
+      for (let i = 0; i < 50 && !log(d.out).includes("reload failed"); i++) await sleep(100);
+      assert.match(log(d.out), new RegExp(`reload failed: state-directory ${bad}: cannot create it`));
+      await learn(7); // MACs 0-6: two more
+      await savedRecords(moved, 7);
+      p.close();
+    } finally {
+      d.child.kill("SIGKILL");
+      await d.exited;
     }
   });
 
