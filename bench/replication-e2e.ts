@@ -633,7 +633,7 @@ function report(all: Sample[], mode: "bum" | "arp"): void {
       if (median(ss.map((s) => s.loss)) < LOSSLESS && (best[side] === undefined || rate > best[side]!.rate))
         best[side] = { rate, out: median(out) };
       if (median(out) > (peak[side]?.out ?? 0))
-        peak[side] = { out: median(out), perCore: median(ss.map((s) => s.perCore)) };
+        peak[side] = { out: median(out), perCore: busy ? median(ss.map((s) => s.perCore)) : NaN };
     }
     console.log(`  ${fmt(rate)}: ${cells.join("; ")}`);
   }
@@ -641,13 +641,16 @@ function report(all: Sample[], mode: "bum" | "arp"): void {
     const b = best[side];
     console.log(
       `  ${side}: highest offered rate with median loss < ${pct(LOSSLESS)}: ${b ? `${fmt(b.rate)}/s → ${fmt(b.out)} ${unit}` : "none"}; ` +
-        `peak ${fmt(peak[side]?.out ?? 0)} ${unit}, ${fmt(peak[side]?.perCore ?? 0)} per core there`,
+        `peak ${fmt(peak[side]?.out ?? 0)} ${unit}` +
+        (Number.isNaN(peak[side]?.perCore ?? NaN) ? "" : `, ${fmt(peak[side]!.perCore)} per core there`),
     );
   }
   const ratio = (f: (side: string) => number): string => (f("evpn-proxy") / f("kernel")).toFixed(2);
   console.log(
-    `  evpn-proxy / kernel: peak ${ratio((s) => peak[s]?.out ?? 0)}, without loss ${ratio((s) => best[s]?.out ?? 0)}, ` +
-      `per core at the peak ${ratio((s) => peak[s]?.perCore ?? 0)}`,
+    `  evpn-proxy / kernel: peak ${ratio((s) => peak[s]?.out ?? 0)}, without loss ${ratio((s) => best[s]?.out ?? 0)}` +
+      (Number.isNaN(peak["evpn-proxy"]?.perCore ?? NaN) || Number.isNaN(peak["kernel"]?.perCore ?? NaN)
+        ? ""
+        : `, per core at the peak ${ratio((s) => peak[s]!.perCore)}`),
   );
 }
 
