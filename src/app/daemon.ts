@@ -160,6 +160,8 @@ export class Daemon {
     await this.speaker.start();
     await this.startSources();
     this.saver?.start();
+    // Work due without any input (announcements of static proxy-ARP/ND entries, restored ageing).
+    this.afterInput();
     const c = this.config;
     this.events.publish("daemon", {
       type: "started",

@@ -96,3 +96,30 @@ for (const source of ["proxy", "vtep"] as const) {
     }
   });
 }
+
+test("a static proxy-ARP entry is announced after start without any input (RFC 9161 §3.2), once the DF wait is over", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-repl-"));
+  const file = join(dir, "c.yaml");
+  const port = await freePort(SPEAKER);
+  const extra =
+    "    replication: proxy\n    replication-source: proxy\n" +
+    '    arp-nd-proxy:\n      static: ["198.51.100.33 02:00:00:00:00:21"]\n' +
+    `learning:\n  vxlan-listen: ${SPEAKER}\n`;
+  writeFileSync(file, daemonYaml(port, [S1, S2], ["02:00:00:00:00:21"], extra));
+  const vteps = await Promise.all([S1, S2].map(vtep));
+  const d = start(file);
+  try {
+    for (let i = 0; i < 300 && vteps[1]!.got.length < 1; i++) await sleep(20);
+    await sleep(200);
+    // VXLAN (VNI 10) | Ethernet broadcast from the MAC | ARP request, sender = target = 198.51.100.33
+    const garp =
+      "0800000000000a00" + "ffffffffffff0200000000210806" + "0001080006040001020000000021c6336421000000000000c6336421";
+    assert.deepEqual(vteps[1]!.got, [{ from: SPEAKER, hex: garp }], `${S2}: the gratuitous ARP, once`);
+    assert.deepEqual(vteps[0]!.got, [], `${S1}: where the MAC sits, nothing`);
+  } finally {
+    d.child.kill("SIGTERM");
+    await d.exited;
+    for (const v of vteps) v.sock.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -67,7 +67,7 @@ function setup(source: "vtep" | "proxy" = "vtep", floodUnknown = true) {
 describe("proxy-ARP/ND on the replication path", () => {
   test("an ARP request for a static entry is answered to the requester, from the VTEP of the answered MAC", () => {
     const { e, rec } = setup();
-    e.tick(0); // announcements of the new static entries (RFC 9161 §3.2)
+    e.tick(T); // announcements of the new static entries (RFC 9161 §3.2), once the proxy forwards
     const garps = rec.take();
     assert.ok(garps.length > 0 && garps.every((c) => c.endsWith(`${S2}>${S1}`)), garps.join("\n"));
     const d = datagram("arp-request");
@@ -131,6 +131,36 @@ describe("proxy-ARP/ND on the replication path", () => {
     const d = datagram("arp-request");
     assert.equal(e.datagram(d, 0, d.length, S1, 10 * T), false);
     assert.deepEqual(rec.take(), []);
+  });
+
+  test("announcements of static entries wait for the election's wait (RFC 7432 §8.5), then leave once to every other static VTEP", () => {
+    const { e, rec } = setup();
+    assert.equal(e.nextDeadline(), 0, "due at once");
+    e.tick(0);
+    assert.deepEqual(rec.take(), [], "elected, not forwarding yet: held");
+    assert.equal(e.nextDeadline(), T, "due when the proxy forwards");
+    e.tick(T - 1);
+    assert.deepEqual(rec.take(), []);
+    e.tick(T);
+    const garps = rec.take();
+    // H2 sits at S2: its gratuitous ARP and unsolicited NA go to S1 only, from S2.
+    assert.deepEqual(
+      garps.map((c) => c.slice(c.lastIndexOf(" ") + 1)),
+      [`${S2}>${S1}`, `${S2}>${S1}`],
+    );
+    assert.equal(e.arpNd!.counters.gratuitousSent, 2);
+    e.tick(T + 1000);
+    assert.deepEqual(rec.take(), [], "sent once");
+    assert.equal(e.nextDeadline() === undefined || e.nextDeadline()! > T + 1000, true);
+  });
+
+  test("a proxy that is not elected for the VNI announces nothing (the elected one does)", () => {
+    const { e, rec } = setup();
+    e.flood.update({ vni: 10, statics: [S1, S2], evpn: [E1], replicators: ["192.0.2.3"] }, 0);
+    for (let now = 0; now <= 3 * T; now += 500) e.tick(now);
+    assert.deepEqual(rec.take(), []);
+    assert.equal(e.arpNd!.counters.gratuitousSent, 0);
+    assert.equal(e.arpNd!.counters.dropped["announce-not-elected"], 2);
   });
 
   test("a silent dynamic entry gets a refresh probe from the proxy's own MAC and address at half the ageing time (RFC 9161 §3.5)", () => {

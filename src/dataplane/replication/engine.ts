@@ -36,6 +36,11 @@ export interface ReplicatedService {
   arpNd: boolean;
 }
 
+type GarpAction = Extract<ArpNdAction, { type: "garp" }>;
+
+/** Announcements held at most while a VNI's election settles (1,000/s paced for DF_WAIT_MS: 3,000). */
+const HELD_MAX = 65_536;
+
 /** The proxy-ARP/ND table's settings and where the MACs of static entries sit (from the configuration). */
 export interface ArpNdConfig {
   settings: ProxySettings;
@@ -80,6 +85,11 @@ export class ReplicationEngine {
   private handle = 0;
   private src = "";
   private responder: Responder | undefined;
+  /** Announcements of VNIs this proxy is elected for but does not forward yet, until it does. */
+  private held: GarpAction[] = [];
+  private heldUntil = Number.POSITIVE_INFINITY;
+  /** The latest time an input brought (drain() has none of its own). */
+  private now = 0;
 
   constructor(
     /** The proxy's own VXLAN address. */
@@ -117,8 +127,11 @@ export class ReplicationEngine {
    * table's events; what it asks to send (announcements of new static entries) is sent.
    */
   setArpNd(cfg: ArpNdConfig | null, now: number): ArpNdEvent[] {
+    this.now = now;
     if (cfg === null) {
       this.responder = undefined;
+      this.held = [];
+      this.heldUntil = Number.POSITIVE_INFINITY;
       return [];
     }
     let actions: ArpNdAction[] = [];
@@ -138,6 +151,7 @@ export class ReplicationEngine {
     best: { vtep: string; seq: number; flags: number } | undefined,
     now: number,
   ): void {
+    this.now = now;
     const t = this.responder?.table;
     if (!t) return;
     if (old !== undefined && old !== best?.vtep) t.evpnWithdraw(vni, ip, mac, old);
@@ -150,13 +164,23 @@ export class ReplicationEngine {
    * fabric. Their NAs rarely reach the proxy: they are known unicast between static VTEPs.
    */
   learnedBinding(vni: number, ip: string, mac: string, vtep: string, seq: number, now: number): void {
+    this.now = now;
     this.responder?.table.learn(vni, ip, mac, vtep, 0, seq, now);
   }
 
   /** Timer work of the proxy-ARP/ND table (refreshes, ageing, announcements, releases); its events. */
   tick(now: number): ArpNdEvent[] {
+    this.now = now;
     const r = this.responder;
-    return r ? this.act(r.table.tick(now)) : [];
+    if (!r) return [];
+    const events = this.act(r.table.tick(now));
+    if (now >= this.heldUntil) {
+      const held = this.held;
+      this.held = [];
+      this.heldUntil = Number.POSITIVE_INFINITY;
+      this.act(held);
+    }
+    return events;
   }
 
   /** What the table queued while handling frames (sent now); its events. */
@@ -166,17 +190,35 @@ export class ReplicationEngine {
   }
 
   nextDeadline(): number | undefined {
-    return this.responder?.table.nextDeadline();
+    const t = this.responder?.table.nextDeadline();
+    if (this.heldUntil === Number.POSITIVE_INFINITY) return t;
+    return t === undefined ? this.heldUntil : Math.min(t, this.heldUntil);
   }
 
   private act(actions: readonly ArpNdAction[]): ArpNdEvent[] {
     if (actions.length === 0 || !this.responder) return [];
-    return this.responder.act(
-      actions,
-      (vni) => this.floods.get(vni),
-      (vni) => this.services.get(vni)?.source === "proxy",
-    );
+    return this.responder.act(actions, this.announceTo, (vni) => this.services.get(vni)?.source === "proxy");
   }
+
+  /**
+   * The flood list an announcement goes to: only the proxy that forwards for the VNI announces,
+   * as only it answers (RFC 7432 §8.5 DF; two proxies would announce everything twice). Elected
+   * but still in the election's wait: held until it forwards; not elected: dropped, counted.
+   */
+  private readonly announceTo = (a: GarpAction): FloodList | undefined => {
+    const from = this.floods.activeFrom(a.vni);
+    if (from !== undefined && from <= this.now) return this.floods.get(a.vni);
+    if (from !== undefined && from !== Number.POSITIVE_INFINITY && this.held.length < HELD_MAX) {
+      this.held.push(a);
+      this.heldUntil = Math.min(this.heldUntil, from);
+    } else {
+      const reason =
+        from === undefined || from === Number.POSITIVE_INFINITY ? "announce-not-elected" : "announce-held-full";
+      const dropped = this.responder!.counters.dropped;
+      dropped[reason] = (dropped[reason] ?? 0) + 1;
+    }
+    return undefined;
+  };
 
   /** The services replicated by the proxy; flood lists of others are dropped. */
   setServices(services: readonly ReplicatedService[]): void {
@@ -191,6 +233,7 @@ export class ReplicationEngine {
   /** One datagram from `from` (VXLAN header at `off`). Returns whether it was forwarded. */
   datagram(buf: Uint8Array, off: number, end: number, from: string, now: number): boolean {
     this.counters.datagrams++;
+    this.now = now;
     if (end - off < VXLAN_HEADER + ETHERNET_HEADER) return this.drop("truncated");
     if ((buf[off]! & 0x08) === 0) return this.drop("vxlan-no-vni");
     const vni = (buf[off + 4]! << 16) | (buf[off + 5]! << 8) | buf[off + 6]!;

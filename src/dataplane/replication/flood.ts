@@ -93,6 +93,11 @@ export class FloodLists {
     return this.byVni.get(vni);
   }
 
+  /** From when this proxy forwards for the VNI (Infinity: another proxy is elected; undefined: unknown VNI). */
+  activeFrom(vni: number): number | undefined {
+    return this.byVni.get(vni)?.activeFrom;
+  }
+
   /** This proxy replicates (and answers) for the VNI now. */
   forwards(vni: number, now: number): boolean {
     const s = this.byVni.get(vni);

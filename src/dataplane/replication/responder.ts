@@ -153,11 +153,12 @@ export class Responder {
   /**
    * Sends what the table asks for: refresh requests towards a silent host's VTEP (RFC 9161 §3.5)
    * and gratuitous ARP / unsolicited NA for new static and EVPN entries towards the static VTEPs
-   * of the service (RFC 9161 §3.2). Returns the table's events, for the log.
+   * of the service (RFC 9161 §3.2) when `floods` gives a list for them (it holds back or drops
+   * those of VNIs this proxy does not forward). Returns the table's events, for the log.
    */
   act(
     actions: readonly ArpNdAction[],
-    floods: (vni: number) => FloodList | undefined,
+    floods: (a: Extract<ArpNdAction, { type: "garp" }>) => FloodList | undefined,
     viaProxy: (vni: number) => boolean,
   ) {
     const events: Extract<ArpNdAction, { type: "event" }>[] = [];
@@ -178,7 +179,7 @@ export class Responder {
         this.counters.refreshSent++;
         continue;
       }
-      const list = floods(a.vni);
+      const list = floods(a);
       if (!list) continue;
       const n = v4
         ? buildGratuitousArp(out, VXLAN_HEADER_LENGTH, this.mac, 0, ipv4Number(a.ip))
