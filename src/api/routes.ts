@@ -44,8 +44,11 @@ export interface ApiActions {
   resetNeighbor(ip: string): boolean;
   /** ROUTE-REFRESH to the neighbour; false: no such neighbour. */
   refreshNeighbor(ip: string): boolean;
-  /** Releases every duplicate MAC now (RFC 7432 §15.1 freeze); how many. */
-  clearDuplicates(): number;
+  /**
+   * Releases every duplicate MAC (RFC 7432 §15.1 freeze) and every duplicate IP of the
+   * proxy-ARP/ND table (RFC 9161 §3.7) now; how many (ips: null without the table).
+   */
+  clearDuplicates(): { macs: number; ips: number | null };
   reload(): Promise<ReloadOutcome>;
 }
 
@@ -277,11 +280,12 @@ export function apiRoutes(d: ApiDeps): Route[] {
     }),
     post("/api/v1/evpn/duplicates/clear", (req) => {
       queryOf(req.query, []);
-      const n = d.actions.clearDuplicates();
+      const { macs, ips } = d.actions.clearDuplicates();
+      const ipPart = ips === null ? "" : ` and ${ips} duplicate IP${ips === 1 ? "" : "s"} (proxy-ARP/ND)`;
       return ok({
         action: "clear-duplicates",
         target: "all",
-        message: `${n} duplicate MAC${n === 1 ? "" : "s"} released`,
+        message: `${macs} duplicate MAC${macs === 1 ? "" : "s"}${ipPart} released`,
       } satisfies ApiJson<"Action">);
     }),
     post("/api/v1/config/reload", async (req) => {

@@ -116,7 +116,7 @@ export class Daemon {
         resetNeighbor: (ip) => this.speaker.resetNeighbor(ip),
         refreshNeighbor: (ip) => this.speaker.requestRefresh(ip),
         clearDuplicates: () => {
-          const n = this.controller.clearDuplicates();
+          const n = this.controller.clearDuplicates(Date.now());
           this.afterInput();
           return n;
         },

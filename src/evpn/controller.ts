@@ -208,11 +208,19 @@ export class Controller {
     this.apply(engine.tick(now));
   }
 
-  /** An operator's `clear evpn duplicates`: every frozen MAC is released now; how many were. */
-  clearDuplicates(): number {
+  /**
+   * An operator's `clear evpn duplicates`: every frozen MAC and every duplicate IP of the
+   * proxy-ARP/ND table are released now; how many were (ips: null without the table).
+   */
+  clearDuplicates(now: number): { macs: number; ips: number | null } {
+    this.now = now;
     const actions = this.engine?.releaseDuplicates() ?? [];
     this.apply(actions);
-    return actions.length;
+    const r = this.replication;
+    if (!r?.arpNd) return { macs: actions.length, ips: null };
+    const events = r.releaseDuplicates(now);
+    this.arpNdEvents(events);
+    return { macs: actions.length, ips: events.filter((e) => e.event === "duplicate-released").length };
   }
 
   nextDeadline(): number | undefined {

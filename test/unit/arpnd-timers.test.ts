@@ -117,6 +117,22 @@ describe("duplicate IP detection (RFC 9161 §3.7)", () => {
     assert.equal(p.learn(10, IP1, M1, A, 0, 0, 601 * S), "moved");
   });
 
+  test("an operator's clear releases every duplicate IP at once, before its hold-down ends", () => {
+    const p = proxy();
+    fight(p, 6, 10 * S);
+    p.drain();
+    assert.equal(answer(p, IP1, 61 * S), "flood duplicate");
+    assert.deepEqual(show(p.releaseDuplicates(62 * S)), [`duplicate-released ${IP1} ${M2}`]);
+    assert.equal(answer(p, IP1, 62 * S), M2);
+    assert.equal(p.counts(10)!.duplicate, 0);
+    assert.deepEqual(show(p.releaseDuplicates(63 * S)), [], "nothing left to release");
+    assert.deepEqual(
+      p.tick(600 * S).filter((a) => a.type === "event"),
+      [],
+      "its hold-down release does not come again",
+    );
+  });
+
   test("with flood-unknown off a duplicate IP's requests are dropped", () => {
     const p = proxy({ floodUnknown: false });
     fight(p, 6, S);

@@ -92,12 +92,12 @@ export class Duplicates {
     for (const [i, until] of h) if (until > end) h.set(i, end);
   }
 
-  /** Releases the duplicates due by `now`. */
-  release(now: number, out: ArpNdAction[]): void {
+  /** Releases the duplicates due by `now`; with `all`, every one (an operator's clear). */
+  release(now: number, out: ArpNdAction[], all = false): void {
     const t = this.t;
     for (const [s, h] of this.held) {
       for (const [i, until] of h) {
-        if (until > now) break;
+        if (until > now && !all) break;
         h.delete(i);
         t.dup[i] = 0;
         this.moves.delete(i);

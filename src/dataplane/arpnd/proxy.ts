@@ -353,6 +353,15 @@ export class ArpNdProxy {
     return this.drain();
   }
 
+  /**
+   * An operator's clear: every duplicate IP is answered again now (RFC 9161 §3.7 leaves the
+   * release to the hold-down timer or the operator). Returns the pending actions.
+   */
+  releaseDuplicates(now: number): ArpNdAction[] {
+    this.dups.release(now, this.pending, true);
+    return this.drain();
+  }
+
   /** When `tick` is next due (it may be in the past), or undefined when nothing is pending. */
   nextDeadline(): number | undefined {
     const t = this.t;

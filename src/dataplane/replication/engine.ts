@@ -183,6 +183,13 @@ export class ReplicationEngine {
     return events;
   }
 
+  /** Every duplicate IP of the proxy-ARP/ND table released now; its events (one per IP). */
+  releaseDuplicates(now: number): ArpNdEvent[] {
+    this.now = now;
+    const r = this.responder;
+    return r ? this.act(r.table.releaseDuplicates(now)) : [];
+  }
+
   /** What the table queued while handling frames (sent now); its events. */
   drain(): ArpNdEvent[] {
     const r = this.responder;
