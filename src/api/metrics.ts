@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import type { FsmState } from "../bgp/fsm.js";
 import type { History } from "../mgmt/history.js";
 import type { DaemonState, Views } from "../mgmt/views.js";
+import { dataplaneMetrics } from "./metrics-dataplane.js";
 
 const P = "evpn_proxy_";
 const STATES: FsmState[] = ["Idle", "Connect", "Active", "OpenSent", "OpenConfirm", "Established"];
@@ -20,12 +21,12 @@ const DELAY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1]
 const SLICE = 50_000;
 
 type Labels = Record<string, string | number>;
-interface Value {
+export interface Value {
   value: number;
   labels?: Labels;
   metricName?: string;
 }
-type MetricType = "gauge" | "counter" | "histogram";
+export type MetricType = "gauge" | "counter" | "histogram";
 
 export interface MetricsDeps {
   version: string;
@@ -234,6 +235,8 @@ export function daemonMetrics(d: MetricsDeps): { registry: Registry; stop(): voi
   ]);
 
   // ---- process ----
+  dataplaneMetrics(add, d);
+
   add("build_info", "Version of evpn-proxy and of Node.js", "gauge", () => [
     { labels: { version: d.version, node: process.version }, value: 1 },
   ]);

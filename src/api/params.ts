@@ -108,3 +108,15 @@ export function routeCursorParam(v: string | undefined, filters: string): number
 
 export const encodeRouteCursor = (listing: number, filters: string): string =>
   encodeCursor({ q: filters, p: "r", n: listing });
+
+/** A proxy-ARP/ND listing's cursor: the table slot to go on from, for the same service. */
+export function slotCursorParam(v: string | undefined, service: string): number {
+  if (v === undefined) return 0;
+  const o = decode(v);
+  if (o["q"] !== service || o["p"] !== "a" || !isIndex(o["n"]))
+    throw badParameter("cursor", "not a cursor of this listing (same service as its first page)");
+  return o["n"];
+}
+
+export const encodeSlotCursor = (slot: number, service: string): string =>
+  encodeCursor({ q: service, p: "a", n: slot });

@@ -4,7 +4,7 @@
 import type { NeighborStatus } from "../bgp/view.js";
 import { type EvpnRoute, type ExtCommunity, formatEvpnPrefix, notificationName } from "../codec/index.js";
 import type { NeighborSettings, ServiceSettings } from "../config/model.js";
-import type { CountersView, ServiceView } from "../mgmt/views.js";
+import type { ArpNdEntryView, CountersView, ServiceView } from "../mgmt/views.js";
 import type { History } from "../mgmt/history.js";
 import type { MacView } from "../mgmt/macs.js";
 import type { RouteRow } from "../mgmt/routes.js";
@@ -180,6 +180,25 @@ export function serviceJson(v: ServiceView, svc: ServiceSettings, self: string):
     vteps,
     floodList: v.floodList,
     macs: { static: v.macs.configured, learned: v.macs.learned },
+    arpNd: v.arpNd,
+  };
+}
+
+export function arpNdJson(e: ArpNdEntryView, now: number): ApiJson<"ArpNdEntry"> {
+  return {
+    ip: e.ip,
+    mac: e.mac,
+    vtep: e.vtep ?? null,
+    source: e.source,
+    router: e.router,
+    override: e.override,
+    immutable: e.immutable,
+    sequence: e.seq,
+    lastSeenAt: e.lastSeen === undefined ? null : rfc3339(e.lastSeen),
+    ageSeconds: e.lastSeen === undefined ? null : seconds(now - e.lastSeen),
+    duplicate: e.duplicateUntil !== undefined,
+    duplicateUntil: e.duplicateUntil === undefined ? null : rfc3339(e.duplicateUntil),
+    evpn: e.evpn === undefined ? null : { mac: e.evpn.mac, vtep: e.evpn.vtep, sequence: e.evpn.seq },
   };
 }
 
@@ -275,5 +294,15 @@ export function learningJson(c: CountersView): ApiJson<"LearningCounters"> {
         }
       : null,
     replication: { ...c.replication, dropped: num(c.replication.dropped) },
+    arpNd: c.arpNd
+      ? {
+          answered: c.arpNd.responder.answered,
+          gratuitousSent: c.arpNd.responder.gratuitousSent,
+          refreshSent: c.arpNd.responder.refreshSent,
+          dropped: num(c.arpNd.responder.dropped),
+          malformed: num(c.arpNd.responder.malformed),
+          table: num({ ...c.arpNd.table }),
+        }
+      : null,
   };
 }

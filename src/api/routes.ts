@@ -10,6 +10,7 @@ import type { RouteLister } from "../mgmt/routes.js";
 import type { DaemonState, Views } from "../mgmt/views.js";
 import { ApiError, badParameter, notFound } from "./errors.js";
 import {
+  arpNdJson,
   countRoute,
   learningJson,
   macJson,
@@ -22,6 +23,7 @@ import {
 import {
   encodeMacCursor,
   encodeRouteCursor,
+  encodeSlotCursor,
   enumParam,
   ipParam,
   limitParam,
@@ -30,6 +32,7 @@ import {
   macParam,
   queryOf,
   routeCursorParam,
+  slotCursorParam,
 } from "./params.js";
 import { apiJsonSchema, type ApiJson } from "./schemas.js";
 
@@ -214,6 +217,23 @@ export function apiRoutes(d: ApiDeps): Route[] {
         .map((h) => ({ vni: h.vni, steps: h.steps.map((s) => ({ event: s.event, vtep: s.vtep, at: rfc3339(s.at) })) }));
       if (entries.length === 0 && history.length === 0) throw notFound(`MAC ${mac} is not known`);
       return ok({ mac, entries, history } satisfies ApiJson<"MacDetail">);
+    }),
+    get("/api/v1/evpn/arp-nd", (req) => {
+      const q = queryOf(req.query, ["service", "limit", "cursor"]);
+      const service = q["service"];
+      if (service === undefined) throw badParameter("service", "required: the service whose table to list");
+      const svc = config().services.find((s) => s.name === service);
+      if (svc === undefined) throw badParameter("service", `no service named ${JSON.stringify(service)}`);
+      const limit = limitParam(q["limit"]);
+      const page = d.views.arpNdEntries(service, slotCursorParam(q["cursor"], service), limit);
+      if (page === undefined) throw notFound(`service ${JSON.stringify(service)} has no proxy-ARP/ND function`);
+      const t = now();
+      return ok({
+        service,
+        vni: svc.vni,
+        items: page.rows.map((e) => arpNdJson(e, t)),
+        nextCursor: page.next === undefined ? null : encodeSlotCursor(page.next, service),
+      } satisfies ApiJson<"ArpNdPage">);
     }),
     get("/api/v1/evpn/routes", (req) => {
       const q = queryOf(req.query, ["direction", "type", "limit", "cursor"]);

@@ -183,6 +183,8 @@ export const ServiceSchema = z
     /** The flood list EVPN VTEPs build for the service, as addresses. */
     floodList: z.array(address),
     macs: z.strictObject({ static: count, learned: count }),
+    /** Entries of the RFC 9161 proxy-ARP/ND table by source; null: the function is off. */
+    arpNd: z.strictObject({ static: count, evpn: count, dynamic: count, duplicate: count }).nullable(),
   })
   .meta({ title: "Service", description: "GET /api/v1/evpn/services/{name}" });
 
@@ -289,8 +291,58 @@ export const LearningCountersSchema = z
       copies: count,
       dropped: counters,
     }),
+    /** The RFC 9161 proxy-ARP/ND function; null: no service has it. */
+    arpNd: z
+      .strictObject({
+        /** ARP replies and NAs sent for known addresses. */
+        answered: count,
+        gratuitousSent: count,
+        refreshSent: count,
+        /** Requests and announcements not answered or sent, by reason. */
+        dropped: counters,
+        /** Malformed ARP/ND frames, by decoder reason. */
+        malformed: counters,
+        /** The table's own counters (requests, replies, floods, drops, learned, moves, …). */
+        table: counters,
+      })
+      .nullable(),
   })
   .meta({ title: "LearningCounters", description: "GET /api/v1/learning/counters" });
+
+export const ArpNdEntrySchema = z
+  .strictObject({
+    ip: address,
+    mac: z.string(),
+    /** Where the MAC sits; null: a static entry whose MAC is at no known VTEP. */
+    vtep: address.nullable(),
+    /** RFC 9161 §3.2: configured, from the fabric's MAC/IP routes, or learned from ARP/NA. */
+    source: z.enum(["static", "evpn", "dynamic"]),
+    /** RFC 9047 §2 flags answered with: router (R), override (O), immutable (I). */
+    router: z.boolean(),
+    override: z.boolean(),
+    immutable: z.boolean(),
+    /** MAC mobility sequence of the binding answered (RFC 7432 §15). */
+    sequence: count,
+    /** Dynamic entries: when last seen. */
+    lastSeenAt: time.nullable(),
+    ageSeconds: count.nullable(),
+    /** Not answered while a duplicate (RFC 9161 §3.7), until this time. */
+    duplicate: z.boolean(),
+    duplicateUntil: time.nullable(),
+    /** The fabric's route for the IP when another source is answered. */
+    evpn: z.strictObject({ mac: z.string(), vtep: address, sequence: count }).nullable(),
+  })
+  .meta({ title: "ArpNdEntry", description: "One entry of a service's proxy-ARP/ND table" });
+
+export const ArpNdPageSchema = z
+  .strictObject({
+    service: z.string(),
+    vni: count,
+    items: z.array(ArpNdEntrySchema),
+    /** Pass as `cursor` for the next page; null on the last one. */
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ title: "ArpNdPage", description: "GET /api/v1/evpn/arp-nd?service=&limit=&cursor=" });
 
 export const ConfigSchema = z
   .strictObject({
@@ -351,6 +403,8 @@ export const RESPONSE_SCHEMAS = {
   Route: RouteSchema,
   Routes: RoutesSchema,
   LearningCounters: LearningCountersSchema,
+  ArpNdEntry: ArpNdEntrySchema,
+  ArpNdPage: ArpNdPageSchema,
   Config: ConfigSchema,
   Action: ActionSchema,
   Reload: ReloadSchema,

@@ -202,6 +202,26 @@ export function evpnMac(x: ApiJson<"MacDetail">): string {
   return out;
 }
 
+export const ARPND_HEAD = ["IP", "MAC", "VTEP", "Source", "Flags", "Seq", "Dup", "Age"];
+
+/** A proxy-ARP/ND entry; flags as FRR prints them for its ARP cache: R router, O override, I immutable. */
+export function arpNdRow(e: ApiJson<"ArpNdEntry">): string[] {
+  const flags = `${e.router ? "R" : ""}${e.override ? "O" : ""}${e.immutable ? "I" : ""}`;
+  return [
+    e.ip,
+    e.mac,
+    e.vtep ?? "-",
+    e.source,
+    flags === "" ? "-" : flags,
+    String(e.sequence),
+    yn(e.duplicate),
+    e.ageSeconds === null ? "-" : upDown(e.ageSeconds),
+  ];
+}
+
+/** Widths every page keeps (an IPv4 address, MAC, IPv4 VTEP). */
+export const ARPND_WIDTHS = [15, 17, 15, 7, 5, 3, 3, 8];
+
 export const ROUTE_HEAD = ["Type", "RD", "Prefix", "NextHop", "From", "Best", "Seq", "RT"];
 
 export function routeRow(r: ApiJson<"Route">): string[] {
@@ -247,6 +267,17 @@ export function learning(c: ApiJson<"LearningCounters">): string {
     ["replication: copies", String(c.replication.copies)],
     ...Object.entries(c.replication.dropped).map(([k, v]) => [`replication dropped: ${k}`, String(v)]),
   );
+  if (c.arpNd !== null)
+    rows.push(
+      ["proxy-ARP/ND: answered", String(c.arpNd.answered)],
+      ["proxy-ARP/ND: gratuitous sent", String(c.arpNd.gratuitousSent)],
+      ["proxy-ARP/ND: refreshes sent", String(c.arpNd.refreshSent)],
+      ...Object.entries(c.arpNd.dropped).map(([k, v]) => [`proxy-ARP/ND dropped: ${k}`, String(v)]),
+      ...Object.entries(c.arpNd.malformed).map(([k, v]) => [`proxy-ARP/ND malformed: ${k}`, String(v)]),
+      ...Object.entries(c.arpNd.table)
+        .filter(([, v]) => v > 0)
+        .map(([k, v]) => [`proxy-ARP/ND table: ${k}`, String(v)]),
+    );
   return table(["Counter", "Value"], rows);
 }
 

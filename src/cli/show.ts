@@ -9,6 +9,9 @@ import type { ApiJson } from "../api/schemas.js";
 import { ApiClientError, apiRequest, DEFAULT_SOCKET, errorMessage } from "./api-client.js";
 import { importMacs } from "./import-macs.js";
 import {
+  ARPND_HEAD,
+  ARPND_WIDTHS,
+  arpNdRow,
   bgpNeighbor,
   bgpSummary,
   evpnFloodList,
@@ -228,6 +231,20 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
       paged(p, "routes", ROUTE_HEAD, routeRow, [], "no routes\n"),
       io,
       `show evpn routes ${direction}`,
+    );
+  });
+  common(
+    evpn
+      .command("arp-nd")
+      .argument("<service>", "service name")
+      .description("a service's proxy-ARP/ND table (RFC 9161): static, EVPN and learned entries"),
+  ).action(async (service: string, opts: Common) => {
+    const p = `/api/v1/evpn/arp-nd${q({ service, limit: "500" })}`;
+    process.exitCode = await run(
+      opts,
+      paged(p, "items", ARPND_HEAD, arpNdRow, ARPND_WIDTHS, "no entries\n"),
+      io,
+      `show evpn arp-nd ${service}`,
     );
   });
   common(show.command("learning").description("data-plane learning counters")).action(

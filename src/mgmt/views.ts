@@ -11,7 +11,9 @@ import type { ProxyConfig } from "../config/model.js";
 import type { SourceCounters } from "../dataplane/io/udp-source.js";
 import type { LearnCounters } from "../dataplane/learning/learner.js";
 import type { SenderCounters } from "../dataplane/io/vxlan-sender.js";
+import type { ArpNdCounters, EntryCounts, EntryPage, ProxyEntryRow } from "../dataplane/arpnd/types.js";
 import type { ReplicationCounters, ReplicationEngine } from "../dataplane/replication/engine.js";
+import type { ResponderCounters } from "../dataplane/replication/responder.js";
 import type { Controller } from "../evpn/controller.js";
 import { compareAddresses } from "../net/addr.js";
 
@@ -23,12 +25,15 @@ export interface DaemonState {
   controller(): Pick<Controller, "learner" | "planned" | "plannedCount" | "suppressed" | "evpnVtepsOf" | "evpnVteps">;
   sources(): SourceCounters | undefined;
   /** The replication engine (flood lists, election, counters). */
-  replication(): Pick<ReplicationEngine, "flood" | "counters" | "self">;
+  replication(): Pick<ReplicationEngine, "flood" | "counters" | "self" | "arpNd">;
   /** Counters of the open VXLAN senders, by mode. */
   senders(): { mode: "preserve" | "proxy"; counters: SenderCounters }[];
   /** Wall-clock milliseconds (MAC ages). */
   now(): number;
 }
+
+/** One entry of a service's proxy-ARP/ND table. */
+export type ArpNdEntryView = ProxyEntryRow;
 
 export interface StaticVtepView {
   address: string;
@@ -54,6 +59,8 @@ export interface ServiceView {
   floodList: string[];
   macs: { configured: number; learned: number };
   replication: ReplicationView;
+  /** Entries of the RFC 9161 proxy-ARP/ND table by source and duplicates; null: the function is off. */
+  arpNd: EntryCounts | null;
 }
 
 export interface ReplicationView {
@@ -94,6 +101,8 @@ export interface CountersView {
   source: SourceCounters | null;
   replication: ReplicationCounters;
   senders: { mode: "preserve" | "proxy"; counters: SenderCounters }[];
+  /** The proxy-ARP/ND table's counters and what the proxy sent for it; null: no service has it. */
+  arpNd: { table: ArpNdCounters; responder: ResponderCounters } | null;
 }
 
 export interface Views {
@@ -102,6 +111,11 @@ export interface Views {
   vteps(): VtepView[];
   routes(): RoutesView;
   counters(): CountersView;
+  /**
+   * A page of a service's proxy-ARP/ND entries from `cursor` (0: the first); undefined: no such
+   * service, or the function is off for it.
+   */
+  arpNdEntries(service: string, cursor: number, limit: number): EntryPage | undefined;
 }
 
 const byAddress = compareAddresses;
@@ -172,6 +186,7 @@ export function views(s: DaemonState): Views {
           elected: list?.elected ?? null,
           forwarding: svc.replication === "proxy" && s.replication().flood.forwards(svc.vni, s.now()),
         },
+        arpNd: (svc.arpNdProxy ? s.replication().arpNd?.table.counts(svc.vni) : undefined) ?? null,
       };
     });
   };
@@ -216,6 +231,7 @@ export function views(s: DaemonState): Views {
 
   const counters = (): CountersView => {
     const ctl = s.controller();
+    const arpNd = s.replication().arpNd;
     let received = 0;
     for (const d of s.rib().locRib()) for (const p of d.paths) if (p.source !== "local") received++;
     return {
@@ -224,8 +240,15 @@ export function views(s: DaemonState): Views {
       source: s.sources() ?? null,
       replication: structuredClone(s.replication().counters),
       senders: s.senders(),
+      arpNd: arpNd ? { table: arpNd.table.counters(), responder: structuredClone(arpNd.counters) } : null,
     };
   };
 
-  return { neighbors: () => s.neighbors(), services, vteps, routes, counters };
+  const arpNdEntries = (service: string, cursor: number, limit: number): EntryPage | undefined => {
+    const svc = s.config().services.find((x) => x.name === service);
+    if (!svc?.arpNdProxy) return undefined;
+    return s.replication().arpNd?.table.entries(svc.vni, cursor, limit);
+  };
+
+  return { neighbors: () => s.neighbors(), services, vteps, routes, counters, arpNdEntries };
 }

@@ -4,12 +4,16 @@
 // static VTEP's own. The VTEPs are UDP sockets on 127.0.0.11–13 port 4789.
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
+import http from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { encodeMessage, fromHex, type PathAttribute } from "../../src/codec/index.js";
+import parse from "parse-prometheus-text-format";
+import { RESPONSE_SCHEMAS } from "../../src/api/schemas.js";
+import { call, sample } from "../helpers/api.js";
 import { collect, daemonYaml, freePort, openSession, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
 
 const S1 = "127.0.0.11";
@@ -53,6 +57,19 @@ function imet(originator: string): Uint8Array {
 }
 
 const root = process.getuid?.() === 0;
+
+/** GET /metrics over the API's Unix socket. */
+function metricsText(socketPath: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path: "/metrics" }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => resolve(text));
+    });
+    req.on("error", reject);
+  });
+}
 
 for (const source of ["proxy", "vtep"] as const) {
   test(`replication: proxy, replication-source ${source}: a broadcast from a static VTEP reaches every other VTEP once`, async (t) => {
@@ -104,7 +121,8 @@ test("a static proxy-ARP entry is announced after start without any input (RFC 9
   const extra =
     "    replication: proxy\n    replication-source: proxy\n" +
     '    arp-nd-proxy:\n      static: ["198.51.100.33 02:00:00:00:00:21"]\n' +
-    `learning:\n  vxlan-listen: ${SPEAKER}\n`;
+    `learning:\n  vxlan-listen: ${SPEAKER}\n` +
+    `management:\n  socket: ${join(dir, "api.sock")}\n`;
   writeFileSync(file, daemonYaml(port, [S1, S2], ["02:00:00:00:00:21"], extra));
   const vteps = await Promise.all([S1, S2].map(vtep));
   const d = start(file);
@@ -116,6 +134,26 @@ test("a static proxy-ARP entry is announced after start without any input (RFC 9
       "0800000000000a00" + "ffffffffffff0200000000210806" + "0001080006040001020000000021c6336421000000000000c6336421";
     assert.deepEqual(vteps[1]!.got, [{ from: SPEAKER, hex: garp }], `${S2}: the gratuitous ARP, once`);
     assert.deepEqual(vteps[0]!.got, [], `${S1}: where the MAC sits, nothing`);
+
+    // What the operator sees of it: the table, the counters, the metrics.
+    const socket = join(dir, "api.sock");
+    const page = await call(socket, "GET", "/api/v1/evpn/arp-nd?service=vni10", 200, RESPONSE_SCHEMAS.ArpNdPage);
+    assert.deepEqual(
+      page.items.map((e) => [e.ip, e.mac, e.vtep, e.source, e.immutable, e.duplicate]),
+      [["198.51.100.33", "02:00:00:00:00:21", S1, "static", true, false]],
+    );
+    const svc = await call(socket, "GET", "/api/v1/evpn/services/vni10", 200, RESPONSE_SCHEMAS.Service);
+    assert.deepEqual(svc.arpNd, { static: 1, evpn: 0, dynamic: 0, duplicate: 0 });
+    const c = await call(socket, "GET", "/api/v1/learning/counters", 200, RESPONSE_SCHEMAS.LearningCounters);
+    assert.equal(c.arpNd?.gratuitousSent, 1);
+    await call(socket, "GET", "/api/v1/evpn/arp-nd", 400, RESPONSE_SCHEMAS.Error);
+    const clear = await call(socket, "POST", "/api/v1/evpn/duplicates/clear", 200, RESPONSE_SCHEMAS.Action);
+    assert.equal(clear.message, "0 duplicate MACs and 0 duplicate IPs (proxy-ARP/ND) released");
+    const m = parse(await metricsText(socket));
+    const v = (name: string, labels: Record<string, string> = {}) => sample(m, `evpn_proxy_${name}`, labels);
+    assert.equal(v("arpnd_entries", { service: "vni10", source: "static" }), 1);
+    assert.equal(v("arpnd_sent_total", { kind: "gratuitous" }), 1);
+    assert.equal(v("replication_forwarding", { service: "vni10" }), 1);
   } finally {
     d.child.kill("SIGTERM");
     await d.exited;

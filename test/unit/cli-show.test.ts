@@ -5,6 +5,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { type ApiJson, RESPONSE_SCHEMAS } from "../../src/api/schemas.js";
 import {
+  ARPND_HEAD,
+  ARPND_WIDTHS,
+  arpNdRow,
   bgpNeighbor,
   bgpSummary,
   evpnFloodList,
@@ -125,6 +128,7 @@ const service: ApiJson<"Service"> = {
   routeTargets: ["65000:10"],
   routeDistinguishers: ["192.0.2.1:10"],
   replication: { mode: "ingress", source: "vtep", replicators: [], elected: null, forwarding: false },
+  arpNd: null,
   vteps: [
     { address: "192.0.2.1", origin: "static", state: "proxied", inFloodList: true, configuredMacs: 2, learnedMacs: 3 },
     {
@@ -270,8 +274,75 @@ test("show evpn routes, show learning, reload", () => {
     limits: { vtep: 0, vni: 0, rate: 5, ips: 0 },
     source: { datagrams: 130, frames: 120, truncated: 0, kernelDrops: 0, skipped: { "not-vxlan": 10 } },
     replication: { datagrams: 0, flooded: 0, unicast: 0, copies: 0, dropped: {} },
+    arpNd: null,
   };
   golden("learning", learning(valid("LearningCounters", counters)));
+  const proxied: ApiJson<"LearningCounters"> = {
+    ...counters,
+    replication: { datagrams: 500, flooded: 40, unicast: 7, copies: 93, dropped: { "unknown-vtep": 2 } },
+    arpNd: {
+      answered: 410,
+      gratuitousSent: 6,
+      refreshSent: 3,
+      dropped: { rate: 12, "announce-not-elected": 0 },
+      malformed: { "arp-bad-length": 1 },
+      table: { requests: 430, replies: 410, floodUnknown: 8, dropRate: 12, learned: 5, moves: 0 },
+    },
+  };
+  golden("learning-proxy", learning(valid("LearningCounters", proxied)));
+  const arpNd: ApiJson<"ArpNdPage"> = {
+    service: "vni10",
+    vni: 10,
+    items: [
+      {
+        ip: "198.51.100.1",
+        mac: "02:00:00:00:00:01",
+        vtep: "192.0.2.1",
+        source: "static",
+        router: false,
+        override: true,
+        immutable: true,
+        sequence: 0,
+        lastSeenAt: null,
+        ageSeconds: null,
+        duplicate: false,
+        duplicateUntil: null,
+        evpn: null,
+      },
+      {
+        ip: "2001:db8:10::20",
+        mac: "02:00:00:00:00:20",
+        vtep: "192.0.2.20",
+        source: "evpn",
+        router: true,
+        override: true,
+        immutable: false,
+        sequence: 3,
+        lastSeenAt: null,
+        ageSeconds: null,
+        duplicate: false,
+        duplicateUntil: null,
+        evpn: null,
+      },
+      {
+        ip: "198.51.100.7",
+        mac: "02:00:00:00:00:07",
+        vtep: "192.0.2.2",
+        source: "dynamic",
+        router: false,
+        override: false,
+        immutable: false,
+        sequence: 0,
+        lastSeenAt: "2026-01-02T03:04:00.000Z",
+        ageSeconds: 65,
+        duplicate: true,
+        duplicateUntil: "2026-01-02T03:13:00.000Z",
+        evpn: { mac: "02:00:00:00:00:08", vtep: "192.0.2.20", sequence: 1 },
+      },
+    ],
+    nextCursor: null,
+  };
+  golden("evpn-arp-nd", table(ARPND_HEAD, valid("ArpNdPage", arpNd).items.map(arpNdRow), ARPND_WIDTHS));
   golden("learning-off", learning(valid("LearningCounters", { ...counters, enabled: false })));
   const applied: ApiJson<"Reload"> = {
     result: "applied",

@@ -87,6 +87,7 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
       floodList: [A, B, E],
       macs: { configured: 1, learned: 1 },
       replication: { mode: "ingress", source: "vtep", replicators: [], elected: null, forwarding: false },
+      arpNd: null,
     },
   ]);
   assert.deepEqual(v.vteps(), [
@@ -153,6 +154,8 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
   assert.deepEqual(c.routes, { planned: 3, learned: 3, received: 2 });
   assert.equal(c.learning?.learned, 1);
   assert.equal(c.source, null);
+  assert.equal(c.arpNd, null, "no service with proxy-ARP/ND");
+  assert.equal(v.arpNdEntries("vni10", 0, 10), undefined);
   // A MAC of the fabric: its MAC route and MAC/IP route from E, sequence 3.
   const M9 = "02:00:00:00:09:09";
   const mobility: PathAttribute[] = [
