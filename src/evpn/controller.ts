@@ -108,7 +108,7 @@ export class Controller {
       () => this.rib,
       () => new Map(this.config.services.map((s) => [s.vni, this.tracker.vteps(s.routeTargets)])),
     );
-    if (learningEnabled(config)) this.engine = this.newLearner(learnConfig(config), this.fabric);
+    if (learningEnabled(config)) this.engine = this.newEngine(config);
     this.replication = deps.replication;
     this.configureReplication(config);
   }
@@ -272,7 +272,7 @@ export class Controller {
       this.engine = undefined;
       this.sink.setOwnedRoutes(null);
     } else if (learningEnabled(next)) {
-      this.engine = this.newLearner(learnConfig(next), this.fabric);
+      this.engine = this.newEngine(next);
       this.sink.setOwnedRoutes(this.ownedTable(this.engine));
     }
     const before = this.announced.size;
@@ -303,6 +303,13 @@ export class Controller {
   /** EVPN VTEPs of one service (by its route targets). */
   evpnVtepsOf(s: ServiceSettings): ReadonlySet<string> {
     return this.tracker.vteps(s.routeTargets);
+  }
+
+  /** A learning engine for `c`; moves are always reported (the MAC history records them). */
+  private newEngine(c: ProxyConfig): Learner {
+    const l = this.newLearner(learnConfig(c), this.fabric);
+    l.moveEvents = true;
+    return l;
   }
 
   private ownedTable(engine: Learner): OwnedRoutes {

@@ -85,21 +85,34 @@ export class EventBus {
     if (ch.hasSubscribers) ch.publish(e);
   }
 
-  /** Returns the unsubscribe function. */
-  subscribe<T extends Topic>(topic: T, l: Listener<T>): () => void {
+  /**
+   * Returns the unsubscribe function. A `passive` subscriber of the trace topic receives what is
+   * traced anyway (MAC moves always; every learned route and MAC while someone else traces) but
+   * does not make the controller build trace events.
+   */
+  subscribe<T extends Topic>(topic: T, l: Listener<T>, opts: { passive?: boolean } = {}): () => void {
     const list = this.listeners[topic];
     list.push(l);
-    this.view.tracing = this.listeners.trace.length > 0;
+    if (topic === "trace" && opts.passive !== true) this.active++;
+    this.view.tracing = this.active > 0;
+    let on = true;
     return () => {
+      if (!on) return;
+      on = false;
       const i = list.indexOf(l);
       if (i >= 0) list.splice(i, 1);
-      this.view.tracing = this.listeners.trace.length > 0;
+      if (topic === "trace" && opts.passive !== true) this.active--;
+      this.view.tracing = this.active > 0;
     };
   }
 
+  /** Trace subscribers that are not passive. */
+  private active = 0;
+
   /**
    * The controller's view of the bus. `tracing` is a plain field, read per datagram: trace
-   * events (one per learned route or MAC) are built only while the bus has a trace subscriber.
+   * events (one per learned route or MAC) are built only while the bus has an active trace
+   * subscriber; MAC moves are traced always (they are rare, and the MAC history records them).
    */
   private readonly view: { -readonly [K in keyof EvpnEvents]: EvpnEvents[K] } = {
     emit: (e) => this.publish("evpn", e),

@@ -76,7 +76,7 @@ export class History {
     this.off = [
       bus.subscribe("bgp", (e) => this.bgp(e)),
       bus.subscribe("evpn", (e) => this.evpn(e)),
-      bus.subscribe("trace", (e) => this.trace(e)),
+      bus.subscribe("trace", (e) => this.trace(e), { passive: true }),
       bus.subscribe("daemon", (e) => this.daemon(e)),
     ];
   }

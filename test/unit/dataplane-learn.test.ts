@@ -140,6 +140,24 @@ describe("MAC mobility (RFC 7432 §15)", () => {
     assert.equal(l.counters().moves, 2);
   });
 
+  test("moveEvents: a move is reported without macEvents, a new MAC is not; macEvents reports both", () => {
+    const { l } = setup();
+    l.moveEvents = true;
+    assert.deepEqual(
+      show(l.frame(fr(A, M1), 0)).filter((x) => x.startsWith("!")),
+      [],
+    );
+    assert.deepEqual(
+      show(l.frame(fr(B, M1), S)).filter((x) => x.startsWith("!")),
+      [`!moved ${M1}`],
+    );
+    l.macEvents = true;
+    assert.deepEqual(
+      show(l.frame(fr(A, M2), 2 * S)).filter((x) => x.startsWith("!")),
+      [`!learned ${M2}`],
+    );
+  });
+
   test("taken over by an EVPN VTEP with a higher sequence → withdrawn; moved back → higher sequence", () => {
     const { l, fabric } = setup();
     l.frame(fr(A, M1, "198.51.100.1"), 0);

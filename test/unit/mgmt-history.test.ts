@@ -76,3 +76,22 @@ test("reloads by result, the last one; learned routes counted", () => {
   bus.publish("trace", { type: "learned-route", action: "announce", vni: 10, vtep: "v", mac: M, ip: null });
   assert.deepEqual(h.learnedRoutes, { announced: 1, withdrawn: 0 });
 });
+
+test("the recorder does not make the controller trace every MAC: only an active trace subscriber does", () => {
+  const bus = new EventBus();
+  const view = bus.evpnEvents();
+  const h = new History(bus, () => 0);
+  assert.equal(view.tracing, false, "the recorder listens passively");
+  const off = bus.subscribe("trace", () => undefined);
+  assert.equal(view.tracing, true);
+  off();
+  off();
+  assert.equal(view.tracing, false, "unsubscribing twice counts once");
+  // Moves are traced whatever the flag says; the recorder keeps them.
+  view.trace({ type: "mac", event: "moved", vni: 10, vtep: "192.0.2.2", mac: M });
+  assert.deepEqual(
+    h.macHistory(10, M).map((s) => [s.event, s.vtep]),
+    [["moved", "192.0.2.2"]],
+  );
+  h.close();
+});

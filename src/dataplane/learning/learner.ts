@@ -48,6 +48,8 @@ export class Learner {
   private readonly mob = new Mobility(this.t, this.stats, (key, now, out, ev) => this.lim.throttled(key, now, out, ev));
   /** Also report each MAC learned, moved or aged as an event (off: no object per MAC for it). */
   macEvents = false;
+  /** Report moves as events (rare: one per move), whatever macEvents says. */
+  moveEvents = false;
 
   constructor(
     cfg: LearnConfig,
@@ -430,7 +432,8 @@ export class Learner {
       t.touch(m, now, true);
     }
     if (move) this.stats.moves++;
-    if (this.macEvents && (move || at === undefined)) out.push(this.macEvent(move ? "moved" : "learned", m));
+    if (move ? this.moveEvents || this.macEvents : this.macEvents && at === undefined)
+      out.push(this.macEvent(move ? "moved" : "learned", m));
     t.mAnn[m] = 1;
     out.push(t.announcement(m, null));
     if (t.mIp[m] !== NIL) for (const i of t.ipsOf(m)) out.push(t.announcement(m, i));

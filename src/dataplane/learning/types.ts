@@ -58,7 +58,7 @@ export type LearnEventKind =
   | "limit-ips"
   | "unknown-vtep"
   | "sticky-blocked"
-  // A MAC's life, reported only while Learner.macEvents is set (one event per MAC, not per route):
+  // A MAC's life (one event per MAC, not per route), while Learner.macEvents (moves: or moveEvents) is set:
   | "learned" // a new MAC at a VTEP
   | "moved" // seen at another VTEP: announced there with a higher sequence (RFC 7432 §15.1)
   | "aged"; // not seen for mac-ageing-seconds: withdrawn
