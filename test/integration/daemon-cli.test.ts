@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -185,6 +185,54 @@ ${over}`;
         rmSync(dir, { recursive: true, force: true });
       }
     });
+  test("truncated, garbage and resource-exhausting YAML: check and run exit 2 with one message naming the file, never a stack", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "evpn-proxy-bad-"));
+    try {
+      const example = readFileSync(new URL("../../../examples/evpn-proxy.yaml", import.meta.url), "utf8");
+      const bytes = new Uint8Array(4096);
+      let x = 0x2545f491;
+      for (let i = 0; i < bytes.length; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        bytes[i] = x & 0xff;
+      }
+      const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+      for (let i = 1; i < 10; i++) {
+        const p = String.fromCharCode(96 + i);
+        bomb.push(
+          `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${p}`).join(",")}]`,
+        );
+      }
+      const inputs: [string, string | Uint8Array][] = [
+        ...[0.1, 0.35, 0.6, 0.85].map((f): [string, string] => [
+          `truncated at ${f * 100} %`,
+          example.slice(0, Math.floor(example.length * f)) + '\n  - "unterminated',
+        ]),
+        ["garbage bytes", bytes],
+        ["an alias bomb", bomb.join("\n") + "\n"],
+        ["a scalar", "42\n"],
+        ["empty", ""],
+      ];
+      for (const [name, body] of inputs) {
+        const file = join(dir, "bad.yaml");
+        writeFileSync(file, body);
+        for (const cmd of ["check", "run"]) {
+          const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, cmd, "--config", file], {
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          let err = "";
+          child.stderr!.on("data", (b: Buffer) => (err += b.toString()));
+          const code = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+          assert.equal(code, 2, `${name}, ${cmd}: exit status (${err})`);
+          assert.ok(err.startsWith(`${file}: `), `${name}, ${cmd}: the message names the file: ${err}`);
+          assert.doesNotMatch(err, /^\s+at /m, `${name}, ${cmd}: no stack trace`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   test("the documented example passes check", async () => {
     const file = new URL("../../../examples/evpn-proxy.yaml", import.meta.url).pathname;
     const child = spawn(process.execPath, [MAIN, "check", "--config", file], { stdio: ["ignore", "pipe", "pipe"] });
