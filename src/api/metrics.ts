@@ -158,13 +158,11 @@ export function daemonMetrics(d: MetricsDeps): { registry: Registry; stop(): voi
     async () => {
       const svcs = d.state.config().services;
       const learned = new Map<number, number>();
-      const learner = d.state.controller().learner;
-      const none: never[] = [];
-      const count = (vni: number, _vtep: string, configured: boolean) => {
-        if (!configured) learned.set(vni, (learned.get(vni) ?? 0) + 1);
-        return false;
-      };
-      if (learner) for (let from = 0; from !== -1; await nextTurn()) from = learner.scan(from, SLICE, none, count);
+      for (const [vni, at] of d.state.controller().learner?.learnedCounts() ?? [])
+        learned.set(
+          vni,
+          [...at.values()].reduce((a, b) => a + b, 0),
+        );
       const evpn = new Map<string, number>();
       const rts = new Map(svcs.flatMap((s) => s.routeTargets.map((rt) => [rt, s.name] as const)));
       let i = 0;

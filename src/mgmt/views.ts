@@ -122,22 +122,9 @@ const byAddress = compareAddresses;
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function views(s: DaemonState): Views {
-  /** Learned MACs (not configured ones with learned addresses) by VNI and VTEP: one pass, no rows built. */
-  const learnedCounts = (): Map<number, Map<string, number>> => {
-    const counts = new Map<number, Map<string, number>>();
-    const learner = s.controller().learner;
-    if (learner === undefined) return counts;
-    const none: never[] = [];
-    const count = (vni: number, vtep: string, configured: boolean): boolean => {
-      if (configured) return false;
-      let v = counts.get(vni);
-      if (v === undefined) counts.set(vni, (v = new Map()));
-      v.set(vtep, (v.get(vtep) ?? 0) + 1);
-      return false;
-    };
-    for (let from = 0; from !== -1;) from = learner.scan(from, 1 << 30, none, count);
-    return counts;
-  };
+  /** Learned MACs (not configured ones with learned addresses) by VNI and VTEP, as the engine counts them. */
+  const learnedCounts = (): ReadonlyMap<number, ReadonlyMap<string, number>> =>
+    s.controller().learner?.learnedCounts() ?? new Map();
 
   const services = (): ServiceView[] => {
     const ctl = s.controller();

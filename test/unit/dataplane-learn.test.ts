@@ -353,6 +353,63 @@ describe("storage (slots, IP keys, a clock that goes back)", () => {
     assert.deepEqual(l.table()[0]!.ips, ["198.051.100.2", "198.51.100.1", "198.51.100.2"]);
   });
 
+  test("learnedCounts: learned MACs by VNI and VTEP, kept as MACs come, move, age and become configured", () => {
+    const { l } = setup();
+    const scan = () => {
+      const out = new Map<string, number>();
+      const none: never[] = [];
+      const count = (vni: number, vtep: string, configured: boolean) => {
+        if (!configured) out.set(`${vni}/${vtep}`, (out.get(`${vni}/${vtep}`) ?? 0) + 1);
+        return false;
+      };
+      for (let from = 0; from !== -1;) from = l.scan(from, 100, none, count);
+      return out;
+    };
+    const counted = () => {
+      const out = new Map<string, number>();
+      for (const [vni, at] of l.learnedCounts()) for (const [vtep, n] of at) out.set(`${vni}/${vtep}`, n);
+      return out;
+    };
+    let x = 0x9e3779b9;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const mac = (i: number) => `02:00:00:00:00:${i.toString(16).padStart(2, "0")}`;
+    let now = 0;
+    for (let k = 0; k < 3000; k++) {
+      now += rnd(3) * 100;
+      l.frame(fr(rnd(2) ? A : B, mac(rnd(200))), now);
+      if (k % 500 === 499) l.tick(now);
+      if (k === 1500) l.tick((now += 400 * S)); // most of them age out
+    }
+    assert.equal(counted().size, 2, "MACs at both VTEPs");
+    assert.deepEqual(counted(), scan());
+    // A learned MAC becomes configured at its VTEP: no longer counted.
+    const at = l.table().find((b) => b.vtep === A)!;
+    l.reconfigure(
+      config({
+        services: [
+          {
+            name: "vni10",
+            evi: 10,
+            vni: 10,
+            staticVteps: [
+              { address: A, macs: [{ mac: at.mac, ips: [] }] },
+              { address: B, macs: [] },
+            ],
+          },
+        ],
+      }),
+      now,
+    );
+    assert.deepEqual(counted(), scan());
+    l.tick((now += 1000 * S));
+    assert.deepEqual(counted(), new Map(), "all aged: none left, no zero entries");
+  });
+
   test("thousands of MACs: storage grows, and slots freed by ageing are reused", () => {
     const { l } = setup();
     const mac = (i: number) =>

@@ -272,6 +272,11 @@ export class Learner {
     return { ...this.stats };
   }
 
+  /** Learned MACs (configured ones not counted) by VNI and VTEP, kept as they change: no scan. */
+  learnedCounts(): ReadonlyMap<number, ReadonlyMap<string, number>> {
+    return this.lim.learnedAt();
+  }
+
   /** The VTEP where a learned MAC is announced, or undefined (not learned, or the fabric's route won). */
   locate(vni: number, mac: string): string | undefined {
     const m = this.services.get(vni)?.macs.get(mac);
@@ -383,10 +388,7 @@ export class Learner {
     if (fresh && t.mIp[m] === NIL) t.freeMac(m); // refused by a limit: no entry without an IP
   }
 
-  /**
-   * The MAC is seen at `vtep`, where we do not announce it: a new MAC (slot `m` undefined), a
-   * move, or a MAC coming back after the fabric's route won.
-   */
+  /** Seen at `vtep`, where we do not announce it: a new MAC (`m` undefined), a move, or back after the fabric won. */
   private place(
     svc: Service,
     m: number | undefined,
@@ -521,9 +523,8 @@ export class Learner {
   }
 
   /**
-   * Bindings of entry `m` for addresses now configured for its MAC go, not withdrawn: the
-   * configured MAC/IP route has the NLRI of ours (RD <vtep>:<evi>, MAC, IP; RFC 7432 §7.2) and
-   * replaces it.
+   * Bindings of entry `m` for addresses now configured for its MAC go, not withdrawn: the configured
+   * MAC/IP route has the NLRI of ours (RD <vtep>:<evi>, MAC, IP; RFC 7432 §7.2) and replaces it.
    */
   private yieldConfiguredIps(s: Service, m: number): void {
     const t = this.t;

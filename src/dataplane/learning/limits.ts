@@ -12,6 +12,7 @@ interface Throttle {
 export class Limits {
   private readonly perVtep = new Map<string, number>();
   private readonly perVni = new Map<number, number>();
+  private readonly perVniVtep = new Map<number, Map<string, number>>();
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly throttles = new Map<string, Throttle>();
   maxVtep = 0;
@@ -85,11 +86,22 @@ export class Limits {
     return false;
   }
 
+  /** `d` more learned MACs (configured ones are not counted) of `vni` at `vtep`. */
   count(vtep: string, vni: number, d: number): void {
     const v = (this.perVtep.get(vtep) ?? 0) + d;
     if (v === 0) this.perVtep.delete(vtep);
     else this.perVtep.set(vtep, v);
     this.perVni.set(vni, (this.perVni.get(vni) ?? 0) + d);
+    let at = this.perVniVtep.get(vni);
+    if (at === undefined) this.perVniVtep.set(vni, (at = new Map()));
+    const w = (at.get(vtep) ?? 0) + d;
+    if (w === 0) at.delete(vtep);
+    else at.set(vtep, w);
+  }
+
+  /** Learned MACs by VNI and VTEP, as counted. */
+  learnedAt(): ReadonlyMap<number, ReadonlyMap<string, number>> {
+    return this.perVniVtep;
   }
 
   /** Whether `vtep` or `vni` holds (with `add` more) more MACs than its limit allows. */
