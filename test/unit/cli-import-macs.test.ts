@@ -4,12 +4,14 @@
 // from is in the README), added as static MACs of that VTEP with every other byte of the file
 // kept; an invalid result or a wrong service or VTEP leaves the file as it was.
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { addStaticMacs, importMacs, localMacs } from "../../src/cli/import-macs.js";
-import { basicAuth, NcluError, ncluRpcUrl, parseNcluAnswer } from "../../src/cli/nclu.js";
+import { basicAuth, ncluBridgeMacs, NcluError, ncluRpcUrl, parseNcluAnswer } from "../../src/cli/nclu.js";
 import { parseConfig } from "../../src/config/load.js";
 
 const FDB = new URL("../../../test/fixtures/cli/bridge-fdb.json", import.meta.url);
@@ -106,6 +108,34 @@ test("NCLU's URL and credentials: the RPC path added, Basic credentials from the
     assert.throws(() => basicAuth("cumulus", join(dir, "none")), /cannot read the password file/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("NCLU over plain HTTP: nothing learned (an empty answer), 401 without credentials, other errors, a timeout", async () => {
+  let answer: { status: number; body: string } | null = { status: 200, body: "" };
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (answer === null) return; // never answers
+    res.writeHead(answer.status).end(answer.body);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    assert.deepEqual(await ncluBridgeMacs({ url }), []);
+    answer = { status: 401, body: "" };
+    await assert.rejects(ncluBridgeMacs({ url }), {
+      message: `NCLU at ${url} asks for credentials (401): give --user and --password-file`,
+    });
+    answer = { status: 500, body: "Internal Server Error\nmore" };
+    await assert.rejects(ncluBridgeMacs({ url }), { message: `NCLU at ${url} answered 500: "Internal Server Error"` });
+    answer = null;
+    await assert.rejects(ncluBridgeMacs({ url, timeoutMs: 200 }), {
+      name: "NcluError",
+      message: `no answer from NCLU at ${url} within 0.2 s`,
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
   }
 });
 
