@@ -330,10 +330,18 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
       ...(opts.bridge !== undefined ? { bridge: opts.bridge } : {}),
       ...(vlan !== undefined ? { vlan } : {}),
     };
-    const before = readFileSync(opts.config, "utf8");
+    // (an unreadable file is importMacs's to report)
+    const text = (): string | null => {
+      try {
+        return readFileSync(opts.config, "utf8");
+      } catch {
+        return null;
+      }
+    };
+    const before = text();
     const o = { config: opts.config, service: opts.service, vtep: opts.vtep, source, filter };
     const code = await importMacs({ ...o, dryRun: opts.dryRun === true }, io.out, io.err);
-    if (code !== 0 || opts.dryRun === true || readFileSync(opts.config, "utf8") === before) {
+    if (code !== 0 || opts.dryRun === true || text() === before) {
       process.exitCode = code;
       return;
     }
