@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { ApiJson } from "../api/schemas.js";
 import { ApiClientError, apiRequest, DEFAULT_SOCKET, errorMessage } from "./api-client.js";
-import { importMacs } from "./import-macs.js";
+import { importMacs, type MacSource } from "./import-macs.js";
 import {
   ARPND_HEAD,
   ARPND_WIDTHS,
@@ -153,6 +153,40 @@ const q = (params: Record<string, string | undefined>): string => {
 
 const seg = encodeURIComponent;
 
+interface ImportCli {
+  config: string;
+  service: string;
+  vtep: string;
+  bridgeFdb?: string;
+  nclu?: string;
+  user?: string;
+  passwordFile?: string;
+  ca?: string;
+  insecure?: boolean;
+  bridge?: string;
+  vlan?: string;
+  dryRun?: boolean;
+}
+
+/** The MAC source of import-macs, or what is wrong with the options. */
+function importSource(o: ImportCli): MacSource | string {
+  const ncluOnly = (["user", "passwordFile", "ca", "insecure"] as const).filter((k) => o[k] !== undefined);
+  if (o.bridgeFdb !== undefined) {
+    if (ncluOnly.length > 0) return `--${ncluOnly[0] === "passwordFile" ? "password-file" : ncluOnly[0]} needs --nclu`;
+    return { bridgeFdb: o.bridgeFdb };
+  }
+  if (o.nclu === undefined) return "give --bridge-fdb FILE or --nclu URL";
+  return {
+    nclu: {
+      url: o.nclu,
+      ...(o.user !== undefined ? { user: o.user } : {}),
+      ...(o.passwordFile !== undefined ? { passwordFile: o.passwordFile } : {}),
+      ...(o.ca !== undefined ? { ca: o.ca } : {}),
+      insecure: o.insecure === true,
+    },
+  };
+}
+
 /** Registers show, clear and reload on `program`; each sets process.exitCode. */
 export function registerApiCommands(program: Command, io: Io = { out: process.stdout, err: process.stderr }): void {
   /** An action of positional arguments `a` (commander passes them, then the options, then the command). */
@@ -278,7 +312,7 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
     process.exitCode = await run(opts, action("/api/v1/evpn/duplicates/clear"), io, "clear evpn duplicates");
   });
 
-  common(
+  const importCmd = common(
     program
       .command("import-macs")
       .description(
@@ -287,20 +321,49 @@ export function registerApiCommands(program: Command, io: Io = { out: process.st
       .requiredOption("-c, --config <file>", "the daemon's configuration file (YAML)")
       .requiredOption("--service <name>", "service of the VTEP")
       .requiredOption("--vtep <ip>", "the static VTEP")
-      .requiredOption("--bridge-fdb <file>", "the VTEP's `bridge -j fdb show` output, or - for standard input")
+      .addOption(
+        new Option("--bridge-fdb <file>", "the VTEP's `bridge -j fdb show` output, or - for standard input").conflicts(
+          "nclu",
+        ),
+      )
+      .option("--nclu <url>", "ask a Cumulus VTEP's NCLU API (https://host:8080) for its learned MACs")
+      .option("--user <name>", "NCLU: user of the switch")
+      .option("--password-file <file>", "NCLU: file whose first line is the password")
+      .addOption(new Option("--ca <file>", "NCLU: PEM CA (or the switch's certificate) to trust").conflicts("insecure"))
+      .option("--insecure", "NCLU: do not verify the switch's certificate")
+      .option("--bridge <name>", "only MACs of this bridge")
+      .option("--vlan <id>", "only MACs of this VLAN (a VLAN-aware bridge)")
       .option("--dry-run", "print the MACs that would be added; change nothing"),
     false,
-  ).action(
-    async (opts: Common & { config: string; service: string; vtep: string; bridgeFdb: string; dryRun?: boolean }) => {
-      const before = readFileSync(opts.config, "utf8");
-      const code = importMacs({ ...opts, dryRun: opts.dryRun === true }, io.out, io.err);
-      if (code !== 0 || opts.dryRun === true || readFileSync(opts.config, "utf8") === before) {
-        process.exitCode = code;
-        return;
-      }
-      process.exitCode = await run(opts, reload, io, "import-macs");
-    },
   );
+  importCmd.action(async (opts: Common & ImportCli) => {
+    const source = importSource(opts);
+    const vlan = opts.vlan === undefined ? undefined : Number(opts.vlan);
+    if (typeof source === "string" || (vlan !== undefined && !(Number.isInteger(vlan) && vlan >= 1 && vlan <= 4094)))
+      return importCmd.error(
+        `error: ${typeof source === "string" ? source : `--vlan: expected 1 to 4094, got ${JSON.stringify(opts.vlan)}`}`,
+      );
+    const filter = {
+      ...(opts.bridge !== undefined ? { bridge: opts.bridge } : {}),
+      ...(vlan !== undefined ? { vlan } : {}),
+    };
+    // (an unreadable file is importMacs's to report)
+    const text = (): string | null => {
+      try {
+        return readFileSync(opts.config, "utf8");
+      } catch {
+        return null;
+      }
+    };
+    const before = text();
+    const o = { config: opts.config, service: opts.service, vtep: opts.vtep, source, filter };
+    const code = await importMacs({ ...o, dryRun: opts.dryRun === true }, io.out, io.err);
+    if (code !== 0 || opts.dryRun === true || text() === before) {
+      process.exitCode = code;
+      return;
+    }
+    process.exitCode = await run(opts, reload, io, "import-macs");
+  });
 
   common(
     program

@@ -10,7 +10,9 @@ import { after, before, describe, test } from "node:test";
 import { MacPageSchema } from "../../src/api/schemas.js";
 import { apiRequest } from "../../src/cli/api-client.js";
 import { NODE_FLAGS } from "../../src/cli/node-flags.js";
-import { apiYaml, STATIC_MAC } from "../helpers/api.js";
+import { apiYaml, STATIC_MAC, VTEP_A } from "../helpers/api.js";
+import { requireTools } from "../helpers/env.js";
+import { startFakeNclu } from "../helpers/fake-nclu.js";
 import { collect, freePort, openSession, routesOf, SPEAKER, start } from "../helpers/daemon-run.js";
 import type { ScriptedPeer } from "../helpers/scripted-peer.js";
 
@@ -27,6 +29,19 @@ function cli(args: string[], uid?: number): Promise<{ code: number | null; out: 
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr.on("data", (b: Buffer) => (err += b.toString()));
   return new Promise((r) => child.on("exit", (code) => r({ code, out, err })));
+}
+
+/** The MAC routes the peer is sent next: exactly `want` ("RD MAC"), each sticky (RFC 7432 §15.2). */
+async function stickyMacRoutes(p: ScriptedPeer, want: string[]): Promise<void> {
+  const got = routesOf(await collect(p, 500)).announced.filter((x) => x.route.routeType === 2);
+  assert.deepEqual(got.map((x) => (x.route.routeType === 2 ? `${x.route.rd} ${x.route.mac}` : "?")).sort(), want);
+  for (const { u } of got) {
+    const ext = u.attributes.find((a) => a.kind === "ext-communities");
+    assert.ok(
+      ext?.kind === "ext-communities" && ext.communities.some((c) => c.kind === "mac-mobility" && (c.flags & 1) === 1),
+      "sticky",
+    );
+  }
 }
 
 describe("show, clear and reload against a running daemon", () => {
@@ -134,19 +149,122 @@ describe("show, clear and reload against a running daemon", () => {
       /^adding 3 static MAC\(s\) under service vni10, static VTEP 127\.0\.0\.4:\n(\+ .*\n){3}reload applied:\n {2}services changed: vni10\n$/,
     );
     // (the reload also brings back the IMET route of 127.0.0.4, which the reload test took away)
-    const got = routesOf(await collect(p, 500)).announced.filter((x) => x.route.routeType === 2);
-    assert.deepEqual(got.map((x) => (x.route.routeType === 2 ? `${x.route.rd} ${x.route.mac}` : "?")).sort(), [
+    await stickyMacRoutes(p, [
       "127.0.0.4:10 02:00:00:00:aa:01",
       "127.0.0.4:10 02:00:00:00:aa:02",
       "127.0.0.4:10 02:00:00:00:aa:03",
     ]);
-    for (const { u } of got) {
-      const ext = u.attributes.find((a) => a.kind === "ext-communities");
-      assert.ok(
-        ext?.kind === "ext-communities" &&
-          ext.communities.some((c) => c.kind === "mac-mobility" && (c.flags & 1) === 1),
-        "sticky",
+  });
+
+  test("import-macs --nclu: Cumulus NCLU over HTTPS (Basic auth, --ca) lists the MACs; its failures are one line, exit 1", async (t) => {
+    if (!requireTools(t, ["openssl"])) return;
+    const nclu = await startFakeNclu(dir, "cumulus", "CumulusLinux!");
+    try {
+      const pw = join(dir, "nclu-password");
+      writeFileSync(pw, "CumulusLinux!\n");
+      nclu.answer = { status: 200, body: readFileSync(new URL("nclu-bridge-macs.json", FIXTURES), "utf8") };
+      const base = ["import-macs", "-c", file, "--service", "vni10", "--vtep", VTEP_A, "--socket", socket];
+      const auth = ["--nclu", nclu.url, "--user", "cumulus", "--password-file", pw];
+      const before = readFileSync(file, "utf8");
+      const where = `NCLU at ${nclu.url}`;
+      const line = (r: { err: string }) => assert.equal(r.err.split("\n").length, 2, r.err);
+      // The switch's self-signed certificate is not trusted without --ca (or --insecure).
+      const untrusted = await cli([...base, ...auth, "--vlan", "10"]);
+      assert.equal(untrusted.code, 1);
+      line(untrusted);
+      assert.match(
+        untrusted.err,
+        new RegExp(
+          `^evpn-proxy import-macs: ${where}: certificate not trusted \\(.*\\): give its CA with --ca FILE, or --insecure to skip the check\n$`,
+        ),
       );
+      const trusted = [...auth, "--ca", nclu.certFile];
+      // Wrong credentials: 401.
+      writeFileSync(join(dir, "wrong"), "guess\n");
+      const denied = await cli([
+        ...base,
+        ...trusted.slice(0, 4),
+        "--password-file",
+        join(dir, "wrong"),
+        "--ca",
+        nclu.certFile,
+        "--vlan",
+        "10",
+      ]);
+      assert.deepEqual(denied, {
+        code: 1,
+        out: "",
+        err: `evpn-proxy import-macs: ${where} refused the credentials of cumulus (401)\n`,
+      });
+      // Nothing listens there.
+      const gone = await cli([...base, "--nclu", `https://127.0.0.1:${await freePort("127.0.0.1")}`, "--vlan", "10"]);
+      assert.equal(gone.code, 1);
+      assert.match(
+        gone.err,
+        /^evpn-proxy import-macs: cannot reach NCLU at https:\/\/127\.0\.0\.1:\d+: connection refused\n$/,
+      );
+      // Not JSON (NCLU prints errors as text).
+      nclu.answer = { status: 200, body: "ERROR: Command not found.\n" };
+      const text = await cli([...base, ...trusted, "--vlan", "10"]);
+      assert.deepEqual(text, {
+        code: 1,
+        out: "",
+        err: `evpn-proxy import-macs: ${where} answered with no JSON: "ERROR: Command not found."\n`,
+      });
+      assert.equal(readFileSync(file, "utf8"), before);
+      nclu.answer = { status: 200, body: readFileSync(new URL("nclu-bridge-macs.json", FIXTURES), "utf8") };
+      // Two VLANs in the answer: the service's must be named.
+      const ambiguous = await cli([...base, ...trusted]);
+      assert.equal(ambiguous.code, 2);
+      assert.match(ambiguous.err, /more than one bridge or VLAN \(bridge bridge VLAN 10, bridge bridge VLAN 20\)/);
+      nclu.requests.length = 0;
+      await collect(p, 300);
+      const r = await cli([...base, ...trusted, "--vlan", "10"]);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(
+        r.out,
+        `adding 3 static MAC(s) under service vni10, static VTEP ${VTEP_A}:\n+ 02:00:00:00:10:21\n+ 02:00:00:00:10:22\n+ 02:00:00:00:10:23\n` +
+          "reload applied:\n  services changed: vni10\n",
+      );
+      // The request: POST /nclu/v1/rpc, JSON {"cmd": …}, HTTP Basic credentials (RFC 7617).
+      assert.equal(nclu.requests.length, 1);
+      const q = nclu.requests[0]!;
+      assert.deepEqual(
+        [q.method, q.url, q.headers["content-type"], q.headers.authorization, JSON.parse(q.body)],
+        [
+          "POST",
+          "/nclu/v1/rpc",
+          "application/json",
+          `Basic ${Buffer.from("cumulus:CumulusLinux!").toString("base64")}`,
+          { cmd: "show bridge macs dynamic json" },
+        ],
+      );
+      // The file: the three MACs after the one configured, in its flow list; nothing else changed.
+      assert.equal(
+        readFileSync(file, "utf8"),
+        before.replace(
+          `macs: ["${STATIC_MAC} 198.51.100.2"]`,
+          `macs: ["${STATIC_MAC} 198.51.100.2", "02:00:00:00:10:21", "02:00:00:00:10:22", "02:00:00:00:10:23"]`,
+        ),
+      );
+      await stickyMacRoutes(
+        p,
+        ["21", "22", "23"].map((x) => `${VTEP_A}:10 02:00:00:00:10:${x}`),
+      );
+      // --insecure: a warning, and nothing new to add.
+      const insecure = await cli([...base, ...auth, "--insecure", "--vlan", "10", "--dry-run"]);
+      assert.deepEqual(insecure, {
+        code: 0,
+        out: `3 local MAC(s) found, all configured already under service vni10, static VTEP ${VTEP_A}\n`,
+        err: `evpn-proxy import-macs: warning: --insecure: the certificate of ${nclu.url} is not checked\n`,
+      });
+      // Options that need --nclu, or one source.
+      const mixed = await cli([...base, "--bridge-fdb", "-", "--user", "cumulus"]);
+      assert.deepEqual([mixed.code, mixed.err], [1, "error: --user needs --nclu\n"]);
+      const none = await cli(base);
+      assert.deepEqual([none.code, none.err], [1, "error: give --bridge-fdb FILE or --nclu URL\n"]);
+    } finally {
+      await nclu.close();
     }
   });
 });

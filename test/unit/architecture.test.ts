@@ -140,7 +140,12 @@ export const RULES: Rule[] = [
     packages: ["pino", "pino-pretty", "fs", "perf_hooks"],
     pure: false,
   },
-  { folder: "src/cli", imports: ["src/"], packages: ["commander", "fs", "module", "http", "yaml"], pure: false },
+  {
+    folder: "src/cli",
+    imports: ["src/"],
+    packages: ["commander", "fs", "module", "http", "https", "yaml"],
+    pure: false,
+  },
   {
     folder: "tools/netlab",
     imports: [],
