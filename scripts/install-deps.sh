@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-  tshark frr gobgpd tcpdump iputils-ping arping ndisc6 iproute2 valgrind g++ make python3
+  tshark frr gobgpd tcpdump iputils-ping arping ndisc6 iproute2 valgrind g++ make python3 openssl
 npm ci
