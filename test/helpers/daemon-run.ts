@@ -74,8 +74,15 @@ export async function freePort(address: string): Promise<number> {
   return port;
 }
 
-export function start(file: string): { child: ChildProcess; out: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, "run", "--config", file], {
+/**
+ * `evpn-proxy run --config file`; `via` runs it through a wrapper instead (node flags, script and
+ * its arguments, e.g. ["--expose-gc", "bench/proxy-gc.js", OUT]).
+ */
+export function start(
+  file: string,
+  via: string[] = [MAIN],
+): { child: ChildProcess; out: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...via, "run", "--config", file], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const out: string[] = [];

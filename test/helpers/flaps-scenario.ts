@@ -4,16 +4,17 @@
 // requests of one static VTEP, then FLAPS flaps of the neighbour's session, a clean close (Cease
 // NOTIFICATION then FIN) and a TCP reset alternating. After each flap the neighbour connects
 // again at once and reads the initial table up to the End-of-RIB. The daemon's RSS and open
-// descriptors are read from /proc with its session up, before the first flap and after the last.
+// descriptors are read from /proc with its session up, before the first flap and after the last,
+// and its live memory after two full GCs (bench/proxy-gc.ts runs it with --expose-gc).
 import dgram from "node:dgram";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { arpDatagram } from "../../bench/vxlan-arp.js";
-import { daemonYaml, freePort, PEER, SPEAKER, start } from "./daemon-run.js";
+import { PEER, SPEAKER } from "./daemon-run.js";
 import { type FlapKind, FlappingPeer, type InitialTable } from "./flapping-peer.js";
 import { procSample, type ProcSample } from "./proc-sampler.js";
+import { learningDaemonConfig, type ProxyProbe, startProbed } from "./proxy-probe.js";
 
 /** The daemon's VXLAN socket and the static VTEP: loopback addresses of their own. */
 const VXLAN = "127.0.0.41";
@@ -27,6 +28,8 @@ export interface FlapsOptions {
   onDaemon?: (pid: number) => void | Promise<void>;
   /** Called after each flap's End-of-RIB. */
   onFlap?: (f: FlapRecord) => void;
+  /** Also read the live memory after two full GCs every this many flaps (default: only before and after). */
+  gcEvery?: number;
 }
 
 export interface FlapRecord {
@@ -42,6 +45,8 @@ export interface FlapRecord {
   updates: number;
   /** The daemon right after the End-of-RIB. */
   proc: ProcSample;
+  /** Its live memory, on the flaps gcEvery asks for. */
+  live?: ProxyProbe;
 }
 
 export interface FlapsResult {
@@ -49,40 +54,29 @@ export interface FlapsResult {
   first: InitialTable;
   before: ProcSample;
   after: ProcSample;
+  liveBefore: ProxyProbe;
+  liveAfter: ProxyProbe;
   flaps: FlapRecord[];
   /** Whether the daemon was still running at the end. */
   running: boolean;
-  /** Its stdout and stderr (log level warn). */
+  /** Its stdout and stderr. */
   log: string;
 }
 
 export async function runFlaps(o: FlapsOptions): Promise<FlapsResult> {
-  const dir = mkdtempSync(join(tmpdir(), "evpn-flaps-"));
-  const port = await freePort(SPEAKER);
-  const file = join(dir, "evpn-proxy.yaml");
-  writeFileSync(
-    file,
-    daemonYaml(
-      port,
-      [VTEP],
-      [],
-      `learning:
-  vxlan-listen: ${VXLAN}
-  include-ip: false
-  max-macs-per-vtep: ${Math.max(10_000, o.macs)}
-  max-learn-rate: 1000000
-  mac-ageing-seconds: 86400
-management:
-  socket: false
-`,
-      false,
-      "    damping: false\n",
-    ),
-  );
-  const d = start(file);
+  const { dir, file, port } = await learningDaemonConfig({
+    name: "flaps",
+    vxlan: VXLAN,
+    vtep: VTEP,
+    maxMacs: Math.max(10_000, o.macs),
+    learnRate: 1_000_000,
+    neighbor: "    damping: false\n",
+    top: "management:\n  socket: false\n",
+  });
+  const { child, out, exited, probe: live } = startProbed(file, join(dir, "probe.json"));
   const tx = dgram.createSocket("udp4");
   try {
-    await o.onDaemon?.(d.child.pid!);
+    await o.onDaemon?.(child.pid!);
     const peer = new FlappingPeer({ host: SPEAKER, port, local: PEER, asn: 65000, id: "192.0.2.254" });
     await peer.up(30_000);
     // Learning: every MAC once, 500 per 5 ms, then a session that must hold them all.
@@ -98,9 +92,11 @@ management:
       first = await peer.up(30_000);
     }
     if (first!.macs.size !== o.macs)
-      throw new Error(`the daemon learned ${first!.macs.size} of ${o.macs} MACs:\n${d.out.join("")}`);
+      throw new Error(`the daemon learned ${first!.macs.size} of ${o.macs} MACs:\n${out.join("")}`);
     await sleep(2000);
-    const before = procSample(d.child.pid!);
+    const liveBefore = await live();
+    await sleep(500);
+    const before = procSample(child.pid!);
     const flaps: FlapRecord[] = [];
     for (let flap = 1; flap <= o.flaps; flap++) {
       const kind: FlapKind = flap % 2 === 1 ? "close" : "reset";
@@ -115,19 +111,23 @@ management:
         macs: t.macs.size,
         imet: t.imet,
         updates: t.updates,
-        proc: procSample(d.child.pid!),
+        proc: procSample(child.pid!),
       };
+      if (o.gcEvery && flap % o.gcEvery === 0) f.live = await live();
       flaps.push(f);
       o.onFlap?.(f);
     }
     await sleep(2000);
-    const after = procSample(d.child.pid!);
+    const liveAfter = await live();
+    await sleep(500);
+    const after = procSample(child.pid!);
     await peer.down("close");
-    return { first: first!, before, after, flaps, running: d.child.exitCode === null, log: d.out.join("") };
+    const running = child.exitCode === null;
+    return { first: first!, before, after, liveBefore, liveAfter, flaps, running, log: out.join("") };
   } finally {
     tx.close();
-    d.child.kill("SIGTERM");
-    await d.exited;
+    child.kill("SIGTERM");
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   }
 }
