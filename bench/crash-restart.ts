@@ -35,7 +35,7 @@ try {
         `${String(c.cycle).padStart(5)} ${String(c.old).padStart(6)} ${String(c.lost).padStart(5)} ` +
           `${`${c.recentKept}/${c.recent}`.padStart(12)} ${String(c.table).padStart(7)} ` +
           `${String(c.restartToUpMs).padStart(7)} ${String(c.restartToEorMs).padStart(8)} ` +
-          `${String(c.restartToGobgpMs).padStart(11)} ${String(c.restartToSweptMs ?? "-").padStart(10)}  ` +
+          `${String(c.restartToGobgpMs ?? "-").padStart(11)} ${String(c.restartToSweptMs ?? "-").padStart(10)}  ` +
           `${`${c.gobgpPaths.atKill}/${c.gobgpPaths.down}/${c.gobgpPaths.after}`.padStart(27)}  (${c.restoreLog})`,
       ),
   });
