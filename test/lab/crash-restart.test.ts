@@ -16,6 +16,7 @@ test("SIGKILL twice while learning: the initial table after each restart holds e
     const cycles = await crashCycles(lab, {
       cycles: 2,
       saveSeconds: 2,
+      ageingSeconds: 40,
       rate: 1000,
       killAfterMs: [4000, 6000],
       seed: 7,
