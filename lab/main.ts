@@ -8,13 +8,19 @@
  *   node dist/lab/main.js               explore: stays up until Ctrl-C
  *   node dist/lab/main.js --scenario    exits after the second matrix: 0 when both are as expected
  *   node dist/lab/main.js --no-proxy    builds the lab without starting the proxy, stays up
+ *   node dist/lab/main.js --replication the replication lab (lab/replication.ts): static VTEPs flood
+ *                                       only to the proxy, which replicates and answers ARP/ND;
+ *                                       pings (IPv4, IPv6), what the proxy answered, the static
+ *                                       VTEPs' learned MACs; with --scenario it exits 0/1
  *
- * Needs root, iproute2, FRR 8.4 (zebra, bgpd, vtysh) and ping. LAB_KEEP=1 keeps the work
+ * Needs root, iproute2, FRR 8.4 (zebra, bgpd, vtysh) and ping; --replication also tcpdump, arping
+ * and ndisc6. LAB_KEEP=1 keeps the work
  * directory (configuration, proxy and FRR logs) after exit; LAB_VERBOSE=1 prints every command.
  */
 import { readFileSync } from "node:fs";
 import { hasTool, isRoot } from "../test/helpers/env.js";
 import { FRR_BIN, Lab, type LabProcess } from "../tools/netlab/index.js";
+import { replicationMain } from "./replication-main.js";
 import {
   EVPN_VTEPS,
   formatMatrix,
@@ -39,23 +45,29 @@ const PREFIX = "lab";
 const args = new Set(process.argv.slice(2));
 if (args.has("--help") || args.has("-h")) {
   process.stdout.write(
-    "usage: npm run lab [-- --scenario | --no-proxy]\n" +
-      "  (no flag)   build the lab, ping, start evpn-proxy, ping again, stay up until Ctrl-C\n" +
-      "  --scenario  the same, but exit after the second ping matrix (exit 0 when as expected)\n" +
-      "  --no-proxy  build the lab and ping, without the proxy; stay up until Ctrl-C\n",
+    "usage: npm run lab [-- --scenario | --no-proxy | --replication [--scenario]]\n" +
+      "  (no flag)      build the lab, ping, start evpn-proxy, ping again, stay up until Ctrl-C\n" +
+      "  --scenario     the same, but exit after the second ping matrix (exit 0 when as expected)\n" +
+      "  --no-proxy     build the lab and ping, without the proxy; stay up until Ctrl-C\n" +
+      "  --replication  the replication lab: static VTEPs flood only to evpn-proxy, which replicates\n" +
+      "                 and answers ARP/ND; pings, answers, learned MACs; stays up (or --scenario)\n",
   );
   process.exit(0);
 }
-const unknown = [...args].filter((a) => !["--scenario", "--no-proxy"].includes(a));
-if (unknown.length > 0) {
-  process.stderr.write(`unknown argument(s): ${unknown.join(" ")} (try --help)\n`);
+const unknown = [...args].filter((a) => !["--scenario", "--no-proxy", "--replication"].includes(a));
+if (unknown.length > 0 || (args.has("--replication") && args.has("--no-proxy"))) {
+  process.stderr.write(`unknown or conflicting argument(s): ${[...args].join(" ")} (try --help)\n`);
   process.exit(2);
 }
-const missing = ["ip", "bridge", "ping", "vtysh", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`].filter((x) => !hasTool(x));
+const replication = args.has("--replication");
+const missing = [
+  ...["ip", "bridge", "ping", "vtysh", `${FRR_BIN}/zebra`, `${FRR_BIN}/bgpd`],
+  ...(replication ? ["tcpdump", "arping", "ndisc6"] : []),
+].filter((x) => !hasTool(x));
 if (!isRoot()) missing.push("root privileges (network namespaces)");
 if (missing.length > 0) {
   process.stderr.write(
-    `npm run lab needs: ${missing.join(", ")} (Debian: apt-get install frr iproute2 iputils-ping)\n`,
+    `npm run lab needs: ${missing.join(", ")} (Debian: apt-get install frr iproute2 iputils-ping tcpdump arping ndisc6)\n`,
   );
   process.exit(2);
 }
@@ -217,7 +229,7 @@ async function main(): Promise<number> {
   return untilInterrupted();
 }
 
-main().then(
+(replication ? replicationMain(PREFIX, { say, step, heading, untilInterrupted, scenario }) : main()).then(
   (code) => process.exit(code),
   (e: unknown) => {
     process.stderr.write(`\nlab failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

@@ -166,6 +166,8 @@ export interface ProxyService {
   vni: number;
   routeTargets?: string[];
   staticVteps: ProxyStaticVtep[];
+  /** More keys of the service, as YAML values (e.g. { replication: "proxy", "arp-nd-proxy": "false" }). */
+  keys?: Record<string, string>;
 }
 
 /** The proxy's services for the lab: both static VTEPs in both services, STATIC_MAC on s2/VNI 10. */
@@ -197,6 +199,7 @@ export function proxyConfigYaml(services: ProxyService[] = defaultProxyServices(
   for (const s of services) {
     lines.push(`  - name: ${s.name}`, `    evi: ${s.evi}`, `    vni: ${s.vni}`);
     if (s.routeTargets) lines.push(`    route-targets: [${s.routeTargets.map((rt) => `"${rt}"`).join(", ")}]`);
+    for (const [k, v] of Object.entries(s.keys ?? {})) lines.push(`    ${k}: ${v}`);
     lines.push("    static-vteps:");
     for (const v of s.staticVteps) {
       lines.push(`      - address: ${v.address}`);
@@ -340,7 +343,6 @@ export function seedTopology(frrOpts: FrrOptions = {}): Topology {
 /** Builds the whole lab, starts FRR and waits until the FRR VTEPs flood to each other. */
 export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<SeedLab> {
   const log = opts.log ?? ((): void => undefined);
-  const timeoutMs = opts.timeoutMs ?? 30_000;
 
   log("underlay: switch namespace sw, bridge fabric, 192.0.2.0/24");
   for (const v of VTEPS) {
@@ -352,10 +354,17 @@ export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<S
   }
   log("FRR: route reflector rr, EVPN VTEPs e1 and e2");
   const { rr, ...frr } = await buildTopology(lab, seedTopology(opts.frrLogLevel ? { logLevel: opts.frrLogLevel } : {}));
+  const seed = seedLab(lab, rr!, frr);
+  await waitForFrrFabric(seed, opts.timeoutMs);
+  log("FRR: sessions Established, the FRR VTEPs flood to each other");
+  return seed;
+}
 
-  const seed: SeedLab = {
+/** The SeedLab handle of a built seed topology (its route reflector and FRR VTEPs). */
+export function seedLab(lab: Lab, rr: Frr, frr: Record<string, Frr>): SeedLab {
+  return {
     lab,
-    rr: rr!,
+    rr,
     frr,
     hosts: HOSTS,
     nsName: (short) => lab.resolve(short)!,
@@ -372,8 +381,11 @@ export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<S
       return out;
     },
   };
+}
 
-  await lab.waitFor(
+/** Waits until the FRR VTEPs are Established with the route reflector and flood to each other. */
+export async function waitForFrrFabric(seed: SeedLab, timeoutMs = 30_000): Promise<void> {
+  await seed.lab.waitFor(
     "FRR VTEPs Established with the route reflector",
     async () => {
       const peers = (await seed.rr.bgpSummary()).peers ?? {};
@@ -381,7 +393,7 @@ export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<S
     },
     { timeoutMs },
   );
-  await lab.waitFor(
+  await seed.lab.waitFor(
     "FRR VTEPs flood to each other in every VNI",
     async () => {
       const fl = await seed.floodLists();
@@ -391,15 +403,13 @@ export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<S
     },
     { timeoutMs },
   );
-  log("FRR: sessions Established, the FRR VTEPs flood to each other");
-  return seed;
 }
 
 // ---------------------------------------------------------------------------------- ping matrix --
 
 /**
  * Pings every host pair of every service in both directions, all at once (3 echoes 0.2 s apart,
- * 1 s wait; answered = at least one reply).
+ * 1 s wait; answered = at least one reply), at `target(host)` (default: its IPv4 address).
  *
  * The hosts' neighbour (ARP) caches are flushed first, so that a matrix shows the forwarding
  * state of now, not what an earlier matrix left behind: a ping that failed leaves its ARP entry
@@ -409,14 +419,14 @@ export async function buildSeedLab(lab: Lab, opts: BuildOptions = {}): Promise<S
  * whatever the fabric does now (seen: every static<->EVPN pair "failing" right after the proxy's
  * routes arrived, while the VXLAN capture showed the fabric forwarding).
  */
-export async function pingMatrix(lab: Lab): Promise<PingMatrix> {
+export async function pingMatrix(lab: Lab, target: (h: Host) => string = (h) => h.ip): Promise<PingMatrix> {
   await Promise.all(HOSTS.map((h) => lab.exec(h.name, "ip", ["neigh", "flush", "all"])));
   const jobs: Promise<PingResult>[] = [];
   for (const from of HOSTS) {
     for (const to of HOSTS) {
       if (from === to || from.service !== to.service) continue;
       jobs.push(
-        lab.ping(from.name, to.ip, { count: 3, waitS: 1 }).then((ok) => ({ service: from.service, from, to, ok })),
+        lab.ping(from.name, target(to), { count: 3, waitS: 1 }).then((ok) => ({ service: from.service, from, to, ok })),
       );
       // a few ms apart: 24 `ip netns exec` at the very same moment are slower than staggered
       await sleep(5);

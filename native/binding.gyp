@@ -11,6 +11,12 @@
       "sources": ["vxlan_send.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [["OS!='linux'", { "type": "none" }]]
+    },
+    {
+      "target_name": "capture",
+      "sources": ["capture.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [["OS!='linux'", { "type": "none" }]]
     }
   ]
 }

@@ -16,7 +16,11 @@
  * The receive buffer is set with SO_RCVBUF and then, where the process has CAP_NET_ADMIN,
  * SO_RCVBUFFORCE, which is not capped by net.core.rmem_max (socket(7)).
  *
- * open(address, port, rcvbuf, data, meta, addr, stats, slot, onBatch) -> handle
+ * Errors: a socket error (POLLERR: the socket was destroyed with `ss -K`, an error queued) makes
+ * libuv stop the poll handle; it is reported once through onError(code, message) and the socket
+ * reads nothing more, so that JavaScript closes it and opens another.
+ *
+ * open(address, port, rcvbuf, data, meta, addr, stats, slot, onBatch, onError) -> handle
  * close(handle)
  * port(handle) -> bound port;  receiveBuffer(handle) -> SO_RCVBUF as the kernel reports it
  * formatAddress(bytes, offset, family) -> text form (inet_ntop, as Node's rinfo.address)
@@ -46,8 +50,10 @@ typedef struct {
   napi_env env;
   int fd;
   int closing;
+  int failed;
   uv_poll_t poll;
   napi_ref callback;
+  napi_ref onError;
   napi_ref self; /* the JS handle object, kept alive while the socket is open */
   napi_ref buffers[4];
   napi_async_context async;
@@ -93,11 +99,12 @@ static void free_socket(vx_socket *s) {
 static void release_refs(vx_socket *s) {
   napi_env env = s->env;
   if (s->callback) napi_delete_reference(env, s->callback);
+  if (s->onError) napi_delete_reference(env, s->onError);
   if (s->self) napi_delete_reference(env, s->self);
   for (int i = 0; i < 4; i++)
     if (s->buffers[i]) napi_delete_reference(env, s->buffers[i]);
   if (s->async) napi_async_destroy(env, s->async);
-  s->callback = s->self = NULL;
+  s->callback = s->onError = s->self = NULL;
   s->async = NULL;
   for (int i = 0; i < 4; i++) s->buffers[i] = NULL;
 }
@@ -160,28 +167,66 @@ static int read_batch(vx_socket *s) {
   return n;
 }
 
-static void on_readable(uv_poll_t *poll, int status, int events) {
-  (void)events;
-  vx_socket *s = poll->data;
-  if (s->closing || status < 0) return;
+/* Calls `fn` with the handle object as receiver; make_callback runs queued microtasks and
+ * nextTicks afterwards, as for any I/O callback, and an exception thrown is the process's
+ * uncaught exception. Returns 0 when the call could not be made or threw. */
+static int call_js(vx_socket *s, napi_ref fn, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value cb, self, result;
+  if (napi_get_reference_value(env, fn, &cb) != napi_ok || napi_get_reference_value(env, s->self, &self) != napi_ok)
+    return 0;
+  napi_status st = napi_make_callback(env, s->async, self, cb, argc, argv, &result);
+  if (st == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err);
+    return 0;
+  }
+  return st == napi_ok;
+}
+
+/* The poll handle stopped on a socket error: reported once to onError(errno name, message). */
+static void fail(vx_socket *s, int err) {
+  if (s->failed || s->closing) return;
+  s->failed = 1;
+  uv_poll_stop(&s->poll);
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, self, count, result;
+  char code[32], msg[256];
+  const char *name = strerrorname_np(err);
+  if (name)
+    snprintf(code, sizeof code, "%s", name);
+  else
+    snprintf(code, sizeof code, "E%d", err);
+  snprintf(msg, sizeof msg, "socket error: %s", strerror(err));
+  napi_value argv[2];
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok)
+    call_js(s, s->onError, 2, argv);
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  vx_socket *s = poll->data;
+  if (s->closing || s->failed) return;
+  if (status < 0) {
+    /* POLLERR: libuv has stopped the handle; the socket's pending error says why. */
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0) err = EIO;
+    fail(s, err);
+    return;
+  }
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value count;
   for (int b = 0; b < MAX_BATCHES_PER_EVENT && !s->closing; b++) {
     int n = read_batch(s);
     if (n <= 0) break;
-    if (napi_get_reference_value(env, s->callback, &cb) != napi_ok ||
-        napi_get_reference_value(env, s->self, &self) != napi_ok || napi_create_int32(env, n, &count) != napi_ok)
-      break;
-    /* make_callback runs queued microtasks and nextTicks afterwards, as for any I/O callback. */
-    napi_status st = napi_make_callback(env, s->async, self, cb, 1, &count, &result);
-    if (st == napi_pending_exception) {
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-      break;
-    }
+    if (napi_create_int32(env, n, &count) != napi_ok || !call_js(s, s->callback, 1, &count)) break;
     if ((unsigned)n < s->batch) break;
   }
   napi_close_handle_scope(env, scope);
@@ -196,11 +241,11 @@ static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, vo
 }
 
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 10;
+  napi_value argv[10];
   CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 9) {
-    napi_throw_type_error(env, NULL, "open(address, port, rcvbuf, data, meta, addr, stats, slot, onBatch)");
+  if (argc < 10) {
+    napi_throw_type_error(env, NULL, "open(address, port, rcvbuf, data, meta, addr, stats, slot, onBatch, onError)");
     return NULL;
   }
   char host[INET6_ADDRSTRLEN + 1];
@@ -226,11 +271,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "open: data, meta and addr must hold the same number of slots");
     return NULL;
   }
-  napi_valuetype t;
-  CHECK(env, napi_typeof(env, argv[8], &t));
-  if (t != napi_function) {
-    napi_throw_type_error(env, NULL, "open: onBatch must be a function");
-    return NULL;
+  for (int i = 8; i <= 9; i++) {
+    napi_valuetype t;
+    CHECK(env, napi_typeof(env, argv[i], &t));
+    if (t != napi_function) {
+      napi_throw_type_error(env, NULL, "open: onBatch and onError must be functions");
+      return NULL;
+    }
   }
 
   struct sockaddr_storage ss;
@@ -254,8 +301,13 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
   int one = 1;
-  if (family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
+  if ((family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) ||
+      setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "setsockopt", err);
+  }
+  /* Best effort: the kernel caps SO_RCVBUF at net.core.rmem_max, FORCE needs CAP_NET_ADMIN. */
   if (rcvbuf > 0) {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf); /* EPERM without CAP_NET_ADMIN */
@@ -298,33 +350,41 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     h->msg_control = s->control + (size_t)i * CONTROL_LEN;
   }
 
-  napi_value self, resource;
+  /* Each step below is undone if a later one fails. */
+  napi_value self, resource, ext;
   uv_loop_t *loop;
-  if (napi_create_object(env, &self) != napi_ok || napi_create_reference(env, argv[8], 1, &s->callback) != napi_ok ||
-      napi_create_reference(env, self, 1, &s->self) != napi_ok ||
-      napi_create_string_utf8(env, "EvpnProxyVxlanSocket", NAPI_AUTO_LENGTH, &resource) != napi_ok ||
-      napi_async_init(env, NULL, resource, &s->async) != napi_ok || napi_get_uv_event_loop(env, &loop) != napi_ok) {
+  int ok = napi_create_object(env, &self) == napi_ok &&
+           napi_create_reference(env, argv[8], 1, &s->callback) == napi_ok &&
+           napi_create_reference(env, argv[9], 1, &s->onError) == napi_ok &&
+           napi_create_reference(env, self, 1, &s->self) == napi_ok &&
+           napi_create_string_utf8(env, "EvpnProxyVxlanSocket", NAPI_AUTO_LENGTH, &resource) == napi_ok &&
+           napi_async_init(env, NULL, resource, &s->async) == napi_ok && napi_get_uv_event_loop(env, &loop) == napi_ok;
+  for (int i = 0; ok && i < 4; i++) ok = napi_create_reference(env, argv[3 + i], 1, &s->buffers[i]) == napi_ok;
+  ok = ok && napi_create_external(env, s, NULL, NULL, &ext) == napi_ok &&
+       napi_set_named_property(env, self, "handle", ext) == napi_ok;
+  if (!ok) {
     close(fd);
     release_refs(s);
     free_socket(s);
     napi_throw_error(env, "EVPNPROXY_NATIVE", "open: N-API setup failed");
     return NULL;
   }
-  for (int i = 0; i < 4; i++) napi_create_reference(env, argv[3 + i], 1, &s->buffers[i]);
-  uv_poll_init(loop, &s->poll, fd);
-  s->poll.data = s;
-  int r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  int r = uv_poll_init(loop, &s->poll, fd);
   if (r < 0) {
     close(fd);
     release_refs(s);
-    uv_close((uv_handle_t *)&s->poll, on_closed);
+    free_socket(s); /* an uninitialised handle is not closed */
     napi_throw_error(env, "EVPNPROXY_NATIVE", uv_strerror(r));
     return NULL;
   }
-  napi_add_env_cleanup_hook(env, cleanup_hook, s);
-  napi_value ext;
-  CHECK(env, napi_create_external(env, s, NULL, NULL, &ext));
-  CHECK(env, napi_set_named_property(env, self, "handle", ext));
+  s->poll.data = s;
+  r = uv_poll_start(&s->poll, UV_READABLE, on_readable);
+  if (r < 0 || napi_add_env_cleanup_hook(env, cleanup_hook, s) != napi_ok) {
+    release_refs(s);
+    shut(s);
+    napi_throw_error(env, "EVPNPROXY_NATIVE", r < 0 ? uv_strerror(r) : "open: napi_add_env_cleanup_hook failed");
+    return NULL;
+  }
   return self;
 }
 
@@ -346,12 +406,12 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1], ext, nothing;
   vx_socket *s = unwrap(env, info);
   if (!s) return NULL;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_get_null(env, &nothing);
-  /* The handle forgets the socket, so a second close is a no-op error, not a use after free. */
-  napi_create_external(env, NULL, NULL, NULL, &ext);
-  napi_set_named_property(env, argv[0], "handle", ext);
+  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  /* The handle forgets the socket first, so a second close is an error, not a use after free. */
+  CHECK(env, napi_create_external(env, NULL, NULL, NULL, &ext));
+  CHECK(env, napi_set_named_property(env, argv[0], "handle", ext));
   close_socket(s);
+  CHECK(env, napi_get_null(env, &nothing));
   return nothing;
 }
 

@@ -2,13 +2,15 @@
 // data-plane sources, routes events between them and owns the timers. It decides nothing: what
 // to announce is the controller's, what a reload changes is config/diff.ts's.
 
+import { ManagementApi, type ReloadOutcome } from "../api/index.js";
 import { DeadlineTimer } from "../bgp/io/deadline-timer.js";
 import { Speaker } from "../bgp/io/speaker.js";
-import { diffConfig } from "../config/diff.js";
+import { type ConfigDiff, diffConfig } from "../config/diff.js";
 import { formatConfigError, loadConfig } from "../config/load.js";
 import type { ProxyConfig } from "../config/model.js";
-import { CaptureSource } from "../dataplane/io/capture-source.js";
+import { type CaptureCounters, CaptureSource } from "../dataplane/io/capture-source.js";
 import { SenderSink } from "../dataplane/io/copy-sink.js";
+import type { SourceStateEvent } from "../dataplane/io/reopen.js";
 import { type ReceiverChoice, VxlanUdpSource } from "../dataplane/io/udp-source.js";
 import { type SenderChoice, VxlanSender } from "../dataplane/io/vxlan-sender.js";
 import { Learner } from "../dataplane/learning/learner.js";
@@ -30,6 +32,10 @@ export interface DaemonOptions {
   receiver?: ReceiverChoice;
   /** Sender of replicated copies (`run --vxlan-sender`). */
   sender?: SenderChoice;
+  /** The configuration file: reloads (SIGHUP, the API) read it again. */
+  file?: string;
+  /** Reported by the API. */
+  version?: string;
 }
 
 /** Receive slots big enough for jumbo frames when the proxy replicates: a frame is copied whole or not at all. */
@@ -61,6 +67,10 @@ export class Daemon {
   );
   /** Typed read models of everything the daemon knows. */
   readonly views: Views;
+  /** The management API (socket, optional TCP listener). */
+  private readonly api: ManagementApi;
+  /** Reloads run one after the other. */
+  private reloading: Promise<unknown> = Promise.resolve();
 
   constructor(
     config: ProxyConfig,
@@ -95,6 +105,30 @@ export class Daemon {
       now: () => Date.now(),
     };
     this.views = views(state);
+    this.api = new ManagementApi({
+      settings: config.management,
+      version: opts.version ?? "unknown",
+      state,
+      views: this.views,
+      events: this.events,
+      configFile: opts.file ?? null,
+      actions: {
+        resetNeighbor: (ip) => this.speaker.resetNeighbor(ip),
+        refreshNeighbor: (ip) => this.speaker.requestRefresh(ip),
+        clearDuplicates: () => {
+          const n = this.controller.clearDuplicates();
+          this.afterInput();
+          return n;
+        },
+        reload: () =>
+          opts.file === undefined ? Promise.reject(new Error("no configuration file")) : this.reloadFile(opts.file),
+      },
+    });
+  }
+
+  /** The live captures' counters, by device. */
+  captureCounters(): { device: string; counters: CaptureCounters }[] {
+    return this.captures.map((c) => ({ device: c.device, counters: c.counters }));
   }
 
   private makeSpeaker(): Speaker {
@@ -135,38 +169,72 @@ export class Daemon {
       services: c.services.length,
       routes: this.controller.plannedCount,
     });
+    await this.startApi();
+  }
+
+  /** The API's listeners; one that cannot open is reported, and the daemon runs on without it. */
+  private async startApi(): Promise<void> {
+    const m = this.config.management;
+    if (m.socket === null && m.http === null) return;
+    try {
+      const { httpPort } = await this.api.start();
+      this.events.publish("daemon", {
+        type: "management-listening",
+        socket: m.socket,
+        http: m.http ? `${m.http.address}:${httpPort ?? m.http.port}` : null,
+      });
+    } catch (e) {
+      await this.api.stop();
+      this.events.publish("daemon", { type: "management-unavailable", message: (e as Error).message });
+    }
   }
 
   /** Cease / Administrative Shutdown to every peer (RFC 4486, RFC 9003 communication). */
   async stop(communication: string): Promise<void> {
+    await this.api.stop();
     this.unsubscribe();
     await this.stopSources();
     this.timer.clear();
     await Promise.all([this.saver?.stop(), this.speaker.stop(communication)]);
   }
 
-  /** SIGHUP: reads `file` again; an invalid file is reported and the running configuration kept. */
-  async reloadFile(file: string): Promise<void> {
+  /**
+   * SIGHUP and the API: reads `file` again; an invalid file is reported and the running
+   * configuration kept. Reloads run one after the other.
+   */
+  reloadFile(file: string): Promise<ReloadOutcome> {
+    const run = this.reloading.then(() => this.reloadNow(file));
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(file: string): Promise<ReloadOutcome> {
     const next = loadConfig(file);
+    const end = (o: ReloadOutcome): ReloadOutcome => {
+      this.events.publish("daemon", { type: "config-reloaded", file, result: o.result });
+      return o;
+    };
     if (!next.ok) {
       for (const e of next.errors)
         this.events.publish("daemon", { type: "config-rejected", file, path: e.path, message: formatConfigError(e) });
-      return;
+      return end({ result: "rejected", errors: next.errors });
     }
     this.events.publish("daemon", { type: "config-reloading", file });
     try {
-      await this.reload(next.config);
+      const diff = await this.reload(next.config);
+      const token = this.api.reloaded(Date.now());
+      if (token !== null) this.events.publish("daemon", { type: "management-unavailable", message: token });
+      return end({ result: "applied", diff });
     } catch (e) {
       // e.g. a new listen address that cannot be bound: say so and keep running
-      this.events.publish("daemon", {
-        type: "config-reload-failed",
-        message: e instanceof Error ? e.message : String(e),
-      });
+      const message = e instanceof Error ? e.message : String(e);
+      this.events.publish("daemon", { type: "config-reload-failed", message });
+      return end({ result: "failed", errors: [{ path: "", message }] });
     }
   }
 
   /** Applies a new configuration as a difference: only changed neighbours are reset, learned state stays. */
-  async reload(next: ProxyConfig): Promise<void> {
+  async reload(next: ProxyConfig): Promise<ConfigDiff> {
     const d = diffConfig(this.config, next);
     // A state directory that cannot be used fails the reload before anything changed.
     const store = d.state && next.state ? await this.openState(next.state.directory) : undefined;
@@ -199,6 +267,7 @@ export class Daemon {
     }
     if (d.learningSources) await this.startSources();
     this.afterInput();
+    return d;
   }
 
   /** The state directory, ready (created, writable; a ProxyError with the reason if not). */
@@ -265,6 +334,7 @@ export class Daemon {
           address: l.vxlanListen,
           anyFrame: l.anyFrame,
           ...(this.opts.receiver ? { receiver: this.opts.receiver } : {}),
+          onState: (e) => this.sourceState("vxlan", l.vxlanListen!, e),
           ...(replicating
             ? {
                 slotBytes: REPLICATION_SLOT_BYTES,
@@ -290,11 +360,27 @@ export class Daemon {
       });
     }
     for (const device of l.captureInterfaces) {
-      const c = new CaptureSource({ device, anyFrame: l.anyFrame }, this.onFrame);
-      c.start(); // a missing `cap` package or device fails the start, with the reason
+      const onState = (e: SourceStateEvent): void => this.sourceState("capture", device, e);
+      const c = new CaptureSource({ device, anyFrame: l.anyFrame, onState }, this.onFrame);
+      c.start(); // no addon or no CAP_NET_RAW fails the start; a missing interface is waited for
       this.captures.push(c);
-      this.events.publish("daemon", { type: "learning-source", source: "capture", device });
+      this.events.publish("daemon", { type: "learning-source", source: "capture", device, capturing: c.capturing });
     }
+  }
+
+  /** A source's socket stopped reading or reads again (it reopens itself). */
+  private sourceState(source: "capture" | "vxlan", name: string, e: SourceStateEvent): void {
+    if (e.state === "down") {
+      const { code, reason, downs, retryInMs } = e;
+      this.events.publish("daemon", { type: "learning-source-down", source, name, code, reason, downs, retryInMs });
+    } else
+      this.events.publish("daemon", {
+        type: "learning-source-up",
+        source,
+        name,
+        downMs: e.downMs,
+        attempts: e.attempts,
+      });
   }
 
   private async stopSources(): Promise<void> {

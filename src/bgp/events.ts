@@ -47,6 +47,11 @@ export type SpeakerEvent =
   | { kind: "stale-swept"; peer: string; removed: number; reason: string }
   /** A connection from a neighbour was refused (collision, idle hold, administratively down). */
   | { kind: "connection-refused"; peer: string; reason: string }
+  /**
+   * Connections closed as unconfigured-connection or connection-refused from `source` ("*": from
+   * addresses past the 1,024 tracked) within `windowMs`, beyond the first, which was reported.
+   */
+  | { kind: "refusals-summed"; reason: "unconfigured" | "refused"; source: string; count: number; windowMs: number }
   /** RFC 7606 §2: the routes of a malformed UPDATE were withdrawn; `routes` it announced, `errors` found. */
   | { kind: "treat-as-withdraw"; peer: string; routes: number; errors: number }
   /** The peer asked for our routes again (RFC 2918). */

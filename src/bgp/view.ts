@@ -48,6 +48,8 @@ export interface NeighborStatus {
   advertised: number;
   /** Routes waiting to be sent. */
   pendingUpdates: number;
+  /** The session is Established and our initial table went out, End-of-RIB last (RFC 4724 §2). */
+  endOfRibSent: boolean;
   /** Routes left out because they could not be encoded for this session. */
   notSent: number;
   lastError: LastError | null;
@@ -98,6 +100,7 @@ export function neighborStatus(
   adjOut: Pick<AdjRibOut, "size" | "pendingCount"> | undefined,
   record: NeighborRecord,
   now: number,
+  endOfRibSent = false,
 ): NeighborStatus {
   const neg = peer.negotiated;
   return {
@@ -119,6 +122,7 @@ export function neighborStatus(
     },
     advertised: adjOut?.size ?? 0,
     pendingUpdates: adjOut?.pendingCount ?? 0,
+    endOfRibSent,
     notSent: record.notSent,
     lastError: record.lastError,
   };

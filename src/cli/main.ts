@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // evpn-proxy command line: the daemon (`run`), configuration check (`check`), what a capture
-// would teach (`learn --pcap … --dry-run`), and `decode`, which decodes BGP messages for
-// operators (hex in, FRR notation and stable JSON out).
+// would teach (`learn --pcap … --dry-run`), `decode`, which decodes BGP messages for operators
+// (hex in, FRR notation and stable JSON out), and the running daemon's API clients (`show`,
+// `clear`, `reload`: show.ts).
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { formatConfigError, loadConfig } from "../config/load.js";
@@ -12,6 +13,7 @@ import type { ReceiverChoice } from "../dataplane/io/udp-source.js";
 import { checkCommand } from "./check.js";
 import { type DecodedLine, decodeHexLines } from "./decode.js";
 import { learnCommand } from "./learn.js";
+import { registerApiCommands } from "./show.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -39,7 +41,7 @@ async function run(file: string, level: string, receiver: ReceiverChoice, sender
     process.exit(EXIT_CONFIG);
   }
   const log = daemonLogger(level);
-  const daemon = new Daemon(loaded.config, log, { receiver, sender });
+  const daemon = new Daemon(loaded.config, log, { receiver, sender, file, version: pkg.version });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -50,10 +52,7 @@ async function run(file: string, level: string, receiver: ReceiverChoice, sender
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  let reloading = Promise.resolve();
-  process.on("SIGHUP", () => {
-    reloading = reloading.then(() => daemon.reloadFile(file));
-  });
+  process.on("SIGHUP", () => void daemon.reloadFile(file));
   try {
     await daemon.start();
   } catch (e) {
@@ -131,5 +130,7 @@ program
     const input = hex.length > 0 ? hex.join("\n") : readFileSync(opts.file ?? 0, "utf8");
     process.exitCode = print(decodeHexLines(input, { as4: !opts.as2 }), opts.json === true);
   });
+
+registerApiCommands(program);
 
 await program.parseAsync();

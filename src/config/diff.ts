@@ -3,6 +3,7 @@
 
 import { isDeepStrictEqual } from "node:util";
 import type { NeighborSettings, ProxyConfig } from "./model.js";
+import { senderModes } from "./replication.js";
 
 export interface ConfigDiff {
   /** router-id, local-as, listen or graceful-restart changed: they concern every session. */
@@ -17,8 +18,13 @@ export interface ConfigDiff {
   services: { added: string[]; removed: string[]; changed: string[] };
   /** A learning setting changed. */
   learning: boolean;
-  /** Where frames come from changed (vxlan-listen, capture-interfaces, any-frame): sources reopen. */
+  /**
+   * Where frames come from or how copies leave changed (vxlan-listen, capture-interfaces,
+   * any-frame, the senders replication needs): sources and senders reopen.
+   */
   learningSources: boolean;
+  /** A management setting changed (listeners take it at the next start; the token file is re-read). */
+  management: boolean;
   /** state-directory or state-save-seconds changed. */
   state: boolean;
 }
@@ -41,7 +47,12 @@ function diffList<T>(prev: readonly T[], next: readonly T[], key: (t: T) => stri
 export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
   const global = (c: ProxyConfig) => [c.routerId, c.localAs, c.listen, c.gracefulRestart];
   const services = diffList(prev.services, next.services, (s) => s.name);
-  const source = (c: ProxyConfig) => [c.learning.vxlanListen, c.learning.captureInterfaces, c.learning.anyFrame];
+  const source = (c: ProxyConfig) => [
+    c.learning.vxlanListen,
+    c.learning.captureInterfaces,
+    c.learning.anyFrame,
+    senderModes(c),
+  ];
   return {
     global: !isDeepStrictEqual(global(prev), global(next)),
     neighbors: diffList(prev.neighbors, next.neighbors, (n) => n.address),
@@ -52,6 +63,7 @@ export function diffConfig(prev: ProxyConfig, next: ProxyConfig): ConfigDiff {
     },
     learning: !isDeepStrictEqual(prev.learning, next.learning),
     learningSources: !isDeepStrictEqual(source(prev), source(next)),
+    management: !isDeepStrictEqual(prev.management, next.management),
     state: !isDeepStrictEqual(prev.state, next.state),
   };
 }

@@ -8,6 +8,8 @@ import { z } from "zod";
 import type { ProxyConfig } from "./model.js";
 import { checkReplication, foldStaticEntries, normalizeReplication } from "./replication.js";
 import {
+  API_HTTP_ADDRESS,
+  API_HTTP_PORT,
   BGP_PORT,
   type ConfigFile,
   ConfigSchema,
@@ -244,6 +246,7 @@ function normalize(c: ConfigFile): ProxyConfig {
   const listen = c.listen ?? true;
   const gr = c["graceful-restart"] ?? true;
   const l = c.learning;
+  const m = c.management;
   return {
     routerId,
     localAs,
@@ -312,9 +315,25 @@ function normalize(c: ConfigFile): ProxyConfig {
       maxMacsPerVni: l["max-macs-per-vni"],
       maxLearnPerVtepPerSecond: l["max-learn-rate"],
     },
+    management: {
+      socket: m.socket === false ? null : m.socket,
+      socketMode: Number.parseInt(m["socket-mode"], 8),
+      http:
+        m.http === false
+          ? null
+          : m.http === true
+            ? { address: API_HTTP_ADDRESS, port: API_HTTP_PORT }
+            : { address: canonical(m.http.address), port: m.http.port },
+      tokenFile: m["token-file"] ?? null,
+    },
     state:
       c["state-directory"] === false ? null : { directory: c["state-directory"], saveSeconds: c["state-save-seconds"] },
   };
+}
+
+/** 127.0.0.0/8 and ::1. */
+export function isLoopback(address: string): boolean {
+  return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }
 
 // ---- checks across fields -------------------------------------------------------------------------
@@ -365,6 +384,13 @@ function crossCheck(c: ProxyConfig): Problem[] {
         message: `keepalive ${n.keepalive} must be less than hold-time ${n.holdTime} (RFC 4271 §10 suggests a third)`,
       });
   });
+
+  const http = c.management.http;
+  if (http !== null && !isLoopback(http.address) && c.management.tokenFile === null)
+    out.push({
+      path: ["management", "http", "address"],
+      message: `${http.address} is not a loopback address: a listener there needs management.token-file (its clients must present the token)`,
+    });
 
   const rtOwner = new Map<string, { service: number; path: Path }>();
   c.services.forEach((s, i) => {

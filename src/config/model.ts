@@ -98,6 +98,18 @@ export interface LearningSettings {
   maxLearnPerVtepPerSecond: number;
 }
 
+/** The management API (src/api): where it listens and the token of TCP clients. */
+export interface ManagementSettings {
+  /** Unix socket path (read and write); null: none. */
+  socket: string | null;
+  /** File mode of the socket. */
+  socketMode: number;
+  /** TCP listener (read-only without the token); null: none. */
+  http: { address: string; port: number } | null;
+  /** File of the bearer token TCP clients send; null: writes only through the socket. */
+  tokenFile: string | null;
+}
+
 export interface ProxyConfig {
   routerId: string;
   localAs: number;
@@ -108,6 +120,7 @@ export interface ProxyConfig {
   neighbors: NeighborSettings[];
   services: ServiceSettings[];
   learning: LearningSettings;
+  management: ManagementSettings;
   /** Where the learned table is saved across restarts, and the least seconds between saves; null: nowhere. */
   state: { directory: string; saveSeconds: number } | null;
 }

@@ -407,7 +407,9 @@ export const LearningSchema = mapping(
       "interface name",
     )
       .default([])
-      .describe("Interfaces to capture VXLAN-carried ARP/ND on (libpcap; needs the optional cap package and root)."),
+      .describe(
+        'Interfaces to capture VXLAN-carried ARP/ND on, or "any" (AF_PACKET, native addon; CAP_NET_RAW). A missing or down interface is waited for.',
+      ),
     "any-frame": bool()
       .default(false)
       .describe("Also learn the source MAC of inner frames that are neither ARP nor ND."),
@@ -433,6 +435,64 @@ export const LearningSchema = mapping(
   },
   "a mapping of learning settings",
 ).describe("Data-plane learning of MACs and IPs from ARP/ND inside VXLAN.");
+
+/** The management API's Unix socket by default. */
+export const API_SOCKET = "/run/evpn-proxy/api.sock";
+/** The management API's TCP listener, when enabled: loopback, this port. */
+export const API_HTTP_ADDRESS = "127.0.0.1";
+export const API_HTTP_PORT = 9179;
+
+export const ManagementSchema = mapping(
+  {
+    socket: z
+      .union(
+        [
+          z
+            .string({ error: expected("an absolute path") })
+            .regex(/^\/./, { error: expected("an absolute path, or false for no socket") }),
+          z.literal(false, { error: expected("an absolute path, or false") }),
+        ],
+        { error: expected("an absolute path, or false for no socket") },
+      )
+      .default(API_SOCKET)
+      .describe(
+        "Unix socket of the management API (read and write; the show, clear and reload commands use it); false for none.",
+      ),
+    "socket-mode": z
+      .string({ error: expected('an octal file mode such as "0660"') })
+      .regex(/^0?[0-7]{3}$/, { error: expected('an octal file mode such as "0660"') })
+      .default("0660")
+      .describe("File mode of the socket: who may use the API is who may open it (owner and group by default)."),
+    http: z
+      .union(
+        [
+          mapping(
+            {
+              address: address("ip", false)
+                .default(API_HTTP_ADDRESS)
+                .describe(`Address of the TCP listener; default ${API_HTTP_ADDRESS}.`),
+              port: port().default(API_HTTP_PORT).describe(`TCP port of the listener; default ${API_HTTP_PORT}.`),
+            },
+            "a mapping with address and/or port",
+          ),
+          bool(),
+        ],
+        { error: expected("a mapping with address and/or port, true, or false") },
+      )
+      .default(false)
+      .describe(
+        `Optional HTTP listener over TCP (off by default; true: ${API_HTTP_ADDRESS}:${API_HTTP_PORT}): read-only endpoints and /metrics without a token on a loopback address; writes, and everything on any other address, need the bearer token of token-file.`,
+      ),
+    "token-file": z
+      .string({ error: expected("a file name") })
+      .min(1, { error: expected("a file name") })
+      .optional()
+      .describe(
+        "File holding the bearer token (one line) that TCP clients must send as 'Authorization: Bearer <token>'; read at start and at each reload. Required for an http address that is not loopback.",
+      ),
+  },
+  "a mapping of management settings",
+).describe("The management API: a Unix socket, an optional TCP listener, the token for TCP clients.");
 
 export const ConfigSchema = mapping(
   {
@@ -481,6 +541,7 @@ export const ConfigSchema = mapping(
     services: list(ServiceSchema, "service", 1).describe("Services (at least one): an EVI and a VNI each."),
     // Absent: every learning default, no source (learning is off without vxlan-listen or capture-interfaces).
     learning: LearningSchema.prefault({}),
+    management: ManagementSchema.prefault({}),
     "state-directory": z
       .union(
         [

@@ -190,6 +190,7 @@ export class Controller {
   frame(f: LearnedFrame, now: number): boolean {
     const engine = this.engine;
     if (!engine) return false;
+    this.now = now;
     engine.macEvents = this.events.tracing;
     const actions = engine.frame(f, now);
     if (actions.length === 0) return false;
@@ -205,6 +206,13 @@ export class Controller {
     if (!engine) return;
     engine.macEvents = this.events.tracing;
     this.apply(engine.tick(now));
+  }
+
+  /** An operator's `clear evpn duplicates`: every frozen MAC is released now; how many were. */
+  clearDuplicates(): number {
+    const actions = this.engine?.releaseDuplicates() ?? [];
+    this.apply(actions);
+    return actions.length;
   }
 
   nextDeadline(): number | undefined {
@@ -303,6 +311,8 @@ export class Controller {
           if (ev.tracing) ev.trace({ type: "learned-route", action: "announce", ...keyOf(a) });
           const attrs = this.learnedAttrs.get(a.service, a.vtep, a.seq, a.sticky);
           if (attrs) this.sink.announceOwned(learnedRoute(a, localAs), attrs);
+          if (a.ip !== null && a.ip.includes(":") && this.arpNdVnis.has(a.vni))
+            this.replication?.learnedBinding(a.vni, a.ip, a.mac, a.vtep, a.seq, this.now);
           break;
         }
         case "withdraw":

@@ -31,6 +31,8 @@ export type EvpnEvent =
       mac?: string;
       vtep?: string;
       source?: string;
+      claimMac?: string;
+      claimVtep?: string;
       suppressed?: number;
     };
 

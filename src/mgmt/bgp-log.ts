@@ -58,6 +58,11 @@ export function bgpEventLogger(log: Logger): (e: SpeakerEvent) => void {
         return log.info({ peer: e.peer, removed: e.removed, reason: e.reason }, `stale routes of ${e.peer} swept`);
       case "connection-refused":
         return log.info({ peer: e.peer, reason: e.reason }, `connection from ${e.peer} refused`);
+      case "refusals-summed":
+        return log.warn(
+          { reason: e.reason, source: e.source, count: e.count, windowMs: e.windowMs },
+          `${e.count} more connection(s) from ${e.source === "*" ? "other addresses" : e.source} ${e.reason === "unconfigured" ? "(unconfigured address) closed" : "refused"} within ${e.windowMs / 1000} s`,
+        );
       case "treat-as-withdraw":
         return log.warn({ peer: e.peer, routes: e.routes, errors: e.errors }, "malformed UPDATE treated as withdraw");
       case "route-refresh":

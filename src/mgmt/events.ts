@@ -9,12 +9,21 @@ import type { EvpnEvent, EvpnEvents, TraceEvent } from "../evpn/events.js";
 import type { SaveEvent } from "../state/io/saver.js";
 import type { RestoreOutcome } from "../state/policy.js";
 
+/** How a reload ended: applied, the file rejected (running configuration kept), or applying it failed. */
+export type ReloadResult = "applied" | "rejected" | "failed";
+
 export type DaemonEvent =
   | { type: "started"; routerId: string; localAs: number; neighbors: number; services: number; routes: number }
   | { type: "stopping"; signal: string }
   | { type: "config-reloading"; file: string }
   | { type: "config-rejected"; file: string; path: string; message: string }
   | { type: "config-reload-failed"; message: string }
+  /** The end of every reload (SIGHUP or the API), after the events above. */
+  | { type: "config-reloaded"; file: string; result: ReloadResult }
+  /** The management API listens: its socket, its TCP listener (address:port). */
+  | { type: "management-listening"; socket: string | null; http: string | null }
+  /** A listener of the management API could not open, or the token file could not be read. */
+  | { type: "management-unavailable"; message: string }
   /** router-id, local-as, listen or graceful-restart changed. */
   | { type: "sessions-restarting" }
   | { type: "neighbor-changed"; peer: string; change: "added" | "removed" | "changed" }
@@ -26,7 +35,25 @@ export type DaemonEvent =
       receiver: string | undefined;
       receiveBuffer: number | undefined;
     }
-  | { type: "learning-source"; source: "capture"; device: string }
+  /** `capturing` false: the interface is missing or down, and waited for (learning-source-down). */
+  | { type: "learning-source"; source: "capture"; device: string; capturing: boolean }
+  /**
+   * A learning source's socket stopped reading: a capture's interface went down or away
+   * (ENETDOWN), or is missing (ENODEV); a socket error on the VXLAN socket. It is opened again
+   * after `retryInMs`, then at doubling intervals.
+   */
+  | {
+      type: "learning-source-down";
+      source: "capture" | "vxlan";
+      /** The device, or the VXLAN socket's address. */
+      name: string;
+      code: string;
+      reason: string;
+      downs: number;
+      retryInMs: number;
+    }
+  /** It reads again, `downMs` after it stopped. */
+  | { type: "learning-source-up"; source: "capture" | "vxlan"; name: string; downMs: number; attempts: number }
   /** A sender of replicated copies opened: "preserve" keeps the VTEPs' source addresses, "proxy" uses ours. */
   | { type: "replication-sender"; mode: "preserve" | "proxy"; local: string; sender: string | undefined }
   /** At start: the saved learned table restored, ignored (with the reason) or not there. */

@@ -42,7 +42,17 @@ function logEvpn(log: Logger, e: EvpnEvent): void {
     case "arp-nd": {
       const level = e.event === "duplicate-released" ? "info" : "warn";
       log[level](
-        { event: e.event, vni: e.vni, ip: e.ip, mac: e.mac, vtep: e.vtep, source: e.source, suppressed: e.suppressed },
+        {
+          event: e.event,
+          vni: e.vni,
+          ip: e.ip,
+          mac: e.mac,
+          vtep: e.vtep,
+          claimMac: e.claimMac,
+          claimVtep: e.claimVtep,
+          source: e.source,
+          suppressed: e.suppressed,
+        },
         `arp-nd: ${e.event}${e.ip !== undefined ? ` ${e.ip}` : ""}`,
       );
       return;
@@ -62,13 +72,21 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
       log.info({ signal: e.signal }, `${e.signal}: stopping`);
       return;
     case "config-reloading":
-      log.info({ file: e.file }, "SIGHUP: reloading the configuration");
+      log.info({ file: e.file }, "reloading the configuration");
       return;
     case "config-rejected":
       log.error({ file: e.file, path: e.path }, `configuration rejected, running one kept: ${e.message}`);
       return;
     case "config-reload-failed":
       log.error(`reload failed: ${e.message}`);
+      return;
+    case "config-reloaded":
+      return; // said by the events before it
+    case "management-listening":
+      log.info({ socket: e.socket, http: e.http }, "management API listening");
+      return;
+    case "management-unavailable":
+      log.error(`management API: ${e.message}`);
       return;
     case "sessions-restarting":
       log.warn("router-id, local-as, listen or graceful-restart changed: restarting every session");
@@ -87,7 +105,19 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
           { address: e.address, port: e.port, receiver: e.receiver, receiveBuffer: e.receiveBuffer },
           "learning from VXLAN datagrams",
         );
-      else log.info({ device: e.device }, `learning from a live capture on ${e.device}`);
+      else log.info({ device: e.device, capturing: e.capturing }, `learning from a live capture on ${e.device}`);
+      return;
+    case "learning-source-down":
+      log.warn(
+        { source: e.source, name: e.name, code: e.code, downs: e.downs, retryInMs: e.retryInMs },
+        `${e.source === "capture" ? `capture on ${e.name}` : `VXLAN socket ${e.name}`} stopped: ${e.reason}; opening it again`,
+      );
+      return;
+    case "learning-source-up":
+      log.info(
+        { source: e.source, name: e.name, downMs: e.downMs, attempts: e.attempts },
+        `${e.source === "capture" ? `capture on ${e.name}` : `VXLAN socket ${e.name}`} reads again`,
+      );
       return;
     case "state-none":
       log.info({ file: e.file }, "no saved learned table: learning from scratch");

@@ -1,5 +1,6 @@
 // Typed read models of what the daemon knows, for the API, `show` and metrics: neighbours,
-// services with their flood lists, VTEPs, MACs, routes advertised and received, counters. They
+// services with their flood lists, VTEPs, routes advertised and received, counters (MACs, paged:
+// macs.ts). They
 // read the running modules through DaemonState (types only) and change nothing; each call is a
 // fresh snapshot of plain data with a stable key order.
 
@@ -18,7 +19,7 @@ import { compareAddresses } from "../net/addr.js";
 export interface DaemonState {
   config(): ProxyConfig;
   neighbors(): NeighborStatus[];
-  rib(): Pick<Rib, "locRib" | "localCount">;
+  rib(): Pick<Rib, "locRib" | "localCount" | "byMac" | "best" | "adjIn">;
   controller(): Pick<Controller, "learner" | "planned" | "plannedCount" | "suppressed" | "evpnVtepsOf" | "evpnVteps">;
   sources(): SourceCounters | undefined;
   /** The replication engine (flood lists, election, counters). */
@@ -73,24 +74,6 @@ export interface VtepView {
   services: string[];
 }
 
-export interface MacView {
-  service: string;
-  vni: number;
-  mac: string;
-  vtep: string;
-  source: "configured" | "learned";
-  /** Learned addresses; a configured MAC's configured ones too. */
-  ips: string[];
-  /** RFC 7432 §15 MAC mobility sequence of our route. */
-  sequence: number;
-  sticky: boolean;
-  duplicate: boolean;
-  /** false: the fabric's route for the MAC won and ours is withdrawn. */
-  announced: boolean;
-  /** Seconds since last seen (null for configured MACs). */
-  ageSeconds: number | null;
-}
-
 export interface RouteView {
   route: EvpnRoute;
   nextHop: string;
@@ -117,7 +100,6 @@ export interface Views {
   neighbors(): NeighborStatus[];
   services(): ServiceView[];
   vteps(): VtepView[];
-  macs(): MacView[];
   routes(): RoutesView;
   counters(): CountersView;
 }
@@ -126,17 +108,29 @@ const byAddress = compareAddresses;
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function views(s: DaemonState): Views {
-  const learnedRows = () => s.controller().learner?.table() ?? [];
-  /** Learned MACs, without configured MACs (whose entries hold only learned IPs). */
-  const learnedMacRows = () => learnedRows().filter((r) => !r.configured);
+  /** Learned MACs (not configured ones with learned addresses) by VNI and VTEP: one pass, no rows built. */
+  const learnedCounts = (): Map<number, Map<string, number>> => {
+    const counts = new Map<number, Map<string, number>>();
+    const learner = s.controller().learner;
+    if (learner === undefined) return counts;
+    const none: never[] = [];
+    const count = (vni: number, vtep: string, configured: boolean): boolean => {
+      if (configured) return false;
+      let v = counts.get(vni);
+      if (v === undefined) counts.set(vni, (v = new Map()));
+      v.set(vtep, (v.get(vtep) ?? 0) + 1);
+      return false;
+    };
+    for (let from = 0; from !== -1;) from = learner.scan(from, 1 << 30, none, count);
+    return counts;
+  };
 
   const services = (): ServiceView[] => {
     const ctl = s.controller();
     const suppressed = new Set(ctl.suppressed());
-    const rows = learnedMacRows();
+    const counts = learnedCounts();
     return s.config().services.map((svc) => {
-      const learnedAt = new Map<string, number>();
-      for (const r of rows) if (r.service === svc.name) learnedAt.set(r.vtep, (learnedAt.get(r.vtep) ?? 0) + 1);
+      const learnedAt = counts.get(svc.vni) ?? new Map<string, number>();
       const evpn = [...ctl.evpnVtepsOf(svc)].sort(byAddress);
       const configured = new Set(svc.staticVteps.map((v) => v.address));
       const staticVteps: StaticVtepView[] = [
@@ -169,7 +163,7 @@ export function views(s: DaemonState): Views {
         floodList: [...flood].sort(byAddress),
         macs: {
           configured: svc.staticVteps.reduce((n, v) => n + new Set(v.macs.map((m) => m.mac)).size, 0),
-          learned: rows.filter((r) => r.service === svc.name && !r.configured).length,
+          learned: [...learnedAt.values()].reduce((a, b) => a + b, 0),
         },
         replication: {
           mode: svc.replication,
@@ -199,54 +193,6 @@ export function views(s: DaemonState): Views {
         if (svc.routeTargets.some((rt) => e.routeTargets.includes(rt))) add(e.vtep, "evpn", svc.name);
     }
     return [...out.values()].sort((a, b) => byAddress(a.address, b.address) || byText(a.kind, b.kind));
-  };
-
-  const macs = (): MacView[] => {
-    const now = s.now();
-    const out: MacView[] = [];
-    const rows = learnedRows();
-    // A configured MAC's addresses: configured, and learned from its ARP/ND at its VTEP.
-    const learnedIps = new Map<string, string[]>();
-    for (const r of rows) if (r.configured) learnedIps.set(`${r.vni}/${r.mac}`, r.ips);
-    for (const svc of s.config().services)
-      for (const v of svc.staticVteps) {
-        const ips = new Map<string, Set<string>>();
-        for (const m of v.macs) {
-          let set = ips.get(m.mac);
-          if (!set) ips.set(m.mac, (set = new Set(learnedIps.get(`${svc.vni}/${m.mac}`))));
-          for (const ip of m.ips) set.add(ip);
-        }
-        for (const [mac, set] of ips)
-          out.push({
-            service: svc.name,
-            vni: svc.vni,
-            mac,
-            vtep: v.address,
-            source: "configured",
-            ips: [...set].sort(),
-            sequence: 0,
-            sticky: true, // RFC 7432 §15.2
-            duplicate: false,
-            announced: true,
-            ageSeconds: null,
-          });
-      }
-    for (const r of rows)
-      if (!r.configured)
-        out.push({
-          service: r.service,
-          vni: r.vni,
-          mac: r.mac,
-          vtep: r.vtep,
-          source: "learned",
-          ips: r.ips,
-          sequence: r.seq,
-          sticky: false,
-          duplicate: r.duplicate,
-          announced: r.announced,
-          ageSeconds: Math.max(0, Math.floor((now - r.lastSeen) / 1000)),
-        });
-    return out.sort((a, b) => a.vni - b.vni || byText(a.mac, b.mac) || byText(a.source, b.source));
   };
 
   const routes = (): RoutesView => {
@@ -281,5 +227,5 @@ export function views(s: DaemonState): Views {
     };
   };
 
-  return { neighbors: () => s.neighbors(), services, vteps, macs, routes, counters };
+  return { neighbors: () => s.neighbors(), services, vteps, routes, counters };
 }

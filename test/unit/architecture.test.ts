@@ -127,12 +127,20 @@ export const RULES: Rule[] = [
     pure: true,
   },
   {
+    // The management API: HTTP over the read models; values only from mgmt, net and the codec's text forms.
+    folder: "src/api",
+    imports: [ERRORS, "src/mgmt/", "src/net/", "src/codec/", "src/config/load.ts"],
+    typeImports: ["src/bgp/", "src/config/", "src/dataplane/learning/", "src/evpn/"],
+    packages: ["fastify", "zod", "prom-client", "crypto", "fs", "net", "path", "perf_hooks"],
+    pure: false,
+  },
+  {
     folder: "src/app",
     imports: ["src/"],
     packages: ["pino", "pino-pretty", "fs", "perf_hooks"],
     pure: false,
   },
-  { folder: "src/cli", imports: ["src/"], packages: ["commander", "fs", "module"], pure: false },
+  { folder: "src/cli", imports: ["src/"], packages: ["commander", "fs", "module", "http", "yaml"], pure: false },
   {
     folder: "tools/netlab",
     imports: [],
@@ -239,7 +247,7 @@ test("each rule catches a violation", () => {
     // An import of the composition root, and of a package no folder here needs.
     if (rule.folder !== "src/app" && rule.folder !== "src/cli")
       assert.notDeepEqual(violations(rule, file, `import { Daemon } from "${up}/app/daemon.js";\n`), [], rule.folder);
-    assert.notDeepEqual(violations(rule, file, `import x from "node:http";\n`), [], rule.folder);
+    assert.notDeepEqual(violations(rule, file, `import x from "node:vm";\n`), [], rule.folder);
     if (rule.pure) {
       assert.notDeepEqual(violations(rule, file, `const t = setTimeout(f, 1);\n`), [], rule.folder);
       assert.notDeepEqual(violations(rule, file, `const n = Date.now();\n`), [], rule.folder);
@@ -260,6 +268,7 @@ test("each rule catches a violation", () => {
       "src/state/io": "evpn/controller.js",
       "src/config": "bgp/rib.js",
       "src/mgmt": "bgp/rib.js",
+      "src/api": "dataplane/learning/learner.js",
     };
     const t = above[rule.folder];
     if (t !== undefined)

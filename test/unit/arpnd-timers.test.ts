@@ -90,6 +90,12 @@ describe("duplicate IP detection (RFC 9161 §3.7)", () => {
       show(acts).filter((a) => !a.startsWith("confirm")),
       [`duplicate ${IP1} ${M2}`],
     );
+    const ev = acts.find((a) => a.type === "event" && a.event === "duplicate");
+    assert.deepEqual(
+      ev && ev.type === "event" && [ev.mac, ev.vtep, ev.claimMac, ev.claimVtep],
+      [M2, B, M1, A],
+      "the binding held and the claim that made it a duplicate",
+    );
     assert.equal(p.counters().duplicates, 1);
     // Not answered: flooded as without a proxy (both claimants answer), or dropped with flood-unknown off.
     assert.equal(answer(p, IP1, 60 * S), "flood duplicate");

@@ -27,8 +27,15 @@ test("an identical configuration changes nothing", () => {
     services: { added: [], removed: [], changed: [] },
     learning: false,
     learningSources: false,
+    management: false,
     state: false,
   });
+});
+
+test("a management change is reported", () => {
+  const d = diffConfig(cfg(), cfg({ learning: "management:\n  http: true" }));
+  assert.equal(d.management, true);
+  assert.equal(d.global, false);
 });
 
 test("router-id, AS, listen or graceful-restart concern every session", () => {
@@ -70,4 +77,16 @@ test("services by name; learning settings and learning sources apart", () => {
   assert.deepEqual([listen.learning, listen.learningSources], [true, true]);
   const state = diffConfig(cfg(), cfg({ learning: "state-save-seconds: 60" }));
   assert.deepEqual([state.state, state.learning, state.global], [true, false, false]);
+});
+
+test("a service switched to replication by the proxy reopens the sources (the senders and the datagram hook)", () => {
+  const learning = "learning:\n  vxlan-listen: 192.0.2.4";
+  const svc = (extra: string) =>
+    `  - name: vni10\n    evi: 10\n    vni: 10\n${extra}    static-vteps:\n      - address: 192.0.2.1`;
+  const ingress = cfg({ services: svc(""), learning });
+  const proxy = cfg({ services: svc("    replication: proxy\n"), learning });
+  const fromProxy = cfg({ services: svc("    replication: proxy\n    replication-source: proxy\n"), learning });
+  assert.equal(diffConfig(ingress, proxy).learningSources, true);
+  assert.equal(diffConfig(proxy, fromProxy).learningSources, true, "the raw sender is no longer needed");
+  assert.equal(diffConfig(proxy, proxy).learningSources, false);
 });

@@ -84,6 +84,7 @@ const MINIMUM_CONFIG: ProxyConfig = {
     },
   ],
   learning: { vxlanListen: "192.0.2.4", ...LEARNING_DEFAULTS },
+  management: { socket: "/run/evpn-proxy/api.sock", socketMode: 0o660, http: null, tokenFile: null },
   state: { directory: "/var/lib/evpn-proxy", saveSeconds: 5 },
 };
 
@@ -238,6 +239,7 @@ state-save-seconds: 30
         { name: "empty", evi: 65535, vni: 1, routeTargets: ["65000:65535"], ...INGRESS, staticVteps: [] },
       ],
       learning: LEARNING_DEFAULTS,
+      management: MINIMUM_CONFIG.management,
       state: { directory: "/srv/evpn-proxy/state", saveSeconds: 30 },
     });
   });
@@ -756,7 +758,7 @@ const BAD: Case[] = [
     "an unrelated top-level key",
     (d) => (d.colour = "blue"),
     [
-      `${F}: colour: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, state-directory, state-save-seconds`,
+      `${F}: colour: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, management, state-directory, state-save-seconds`,
     ],
   ],
   [
@@ -819,7 +821,7 @@ describe("bad configuration files: each error names the file, the key path and t
       [
         `${F}: neighbors[0].peer-as: expected an integer from 1 to 4294967295, got "x"`,
         `${F}: services[0].evi: expected an integer from 1 to 65535, got 0 (${EVI_WHY})`,
-        `${F}: bogus: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, state-directory, state-save-seconds`,
+        `${F}: bogus: unknown key; expected one of router-id, local-as, listen, graceful-restart, neighbors, services, learning, management, state-directory, state-save-seconds`,
       ],
     );
   });
@@ -915,6 +917,41 @@ describe("bad configuration files: each error names the file, the key path and t
   });
 });
 
+describe("management", () => {
+  const withManagement = (m: string) => `${DOCUMENTED_MINIMUM}management:\n${m}`;
+  test("defaults: the socket, mode 0660, no TCP listener, no token", () => {
+    assert.deepEqual(parseOk(DOCUMENTED_MINIMUM).management, MINIMUM_CONFIG.management);
+  });
+  test("http: true is loopback on the default port; a mapping may change either", () => {
+    assert.deepEqual(parseOk(withManagement("  http: true\n")).management.http, { address: "127.0.0.1", port: 9179 });
+    assert.deepEqual(parseOk(withManagement("  http: {port: 9000}\n")).management.http, {
+      address: "127.0.0.1",
+      port: 9000,
+    });
+    const c = parseOk(withManagement('  socket: false\n  socket-mode: "0600"\n  http: {address: "::1"}\n'));
+    assert.deepEqual(c.management, {
+      socket: null,
+      socketMode: 0o600,
+      http: { address: "::1", port: 9179 },
+      tokenFile: null,
+    });
+  });
+  test("a non-loopback listener needs a token file", () => {
+    assert.deepEqual(errorsOfText(withManagement("  http: {address: 192.0.2.4}\n")), [
+      "bad.yaml: management.http.address: 192.0.2.4 is not a loopback address: a listener there needs management.token-file (its clients must present the token)",
+    ]);
+    const c = parseOk(withManagement("  http: {address: 192.0.2.4}\n  token-file: /etc/evpn-proxy/token\n"));
+    assert.equal(c.management.tokenFile, "/etc/evpn-proxy/token");
+  });
+  test("bad values name the key", () => {
+    assert.deepEqual(errorsOfText(withManagement("  socket: run/api.sock\n  socket-mode: 660x\n  htp: true\n")), [
+      'bad.yaml: management.socket: expected an absolute path, or false for no socket, got "run/api.sock"',
+      'bad.yaml: management.socket-mode: expected an octal file mode such as "0660", got "660x"',
+      'bad.yaml: management.htp: unknown key; did you mean "http"?',
+    ]);
+  });
+});
+
 describe("the JSON Schema", () => {
   const schema = configJsonSchema();
 
@@ -944,6 +981,7 @@ describe("the JSON Schema", () => {
       for (const o of (s.anyOf as Record<string, unknown>[] | undefined) ?? []) walk(o, path);
     };
     walk(schema, "");
-    assert.equal(objects, 9); // top, listen, graceful-restart, neighbor, damping, service, arp-nd-proxy, static VTEP, learning
+    // top, listen, graceful-restart, neighbor, damping, service, arp-nd-proxy, static VTEP, learning, management, http
+    assert.equal(objects, 11);
   });
 });

@@ -224,6 +224,38 @@ describe("MAC mobility (RFC 7432 §15)", () => {
     assert.equal(l.counters().duplicates, 1);
   });
 
+  test("duplicate and release events: at most one per VTEP and event interval, the next with a count", () => {
+    const { l } = setup({ maxMoves: 1, eventIntervalSeconds: 60 });
+    const macs = [M1, M2, "02:00:00:00:00:03"];
+    const dup = (mac: string, t: number) => [A, B, A].flatMap((v) => show(l.frame(fr(v, mac), t)));
+    assert.deepEqual(dup(macs[0]!, 10 * S), [
+      `+${A} ${macs[0]} 0`,
+      `+${B} ${macs[0]} 1`,
+      `-${A} ${macs[0]}`,
+      `!duplicate ${macs[0]}`,
+    ]);
+    // two more duplicates at B within the interval: frozen and counted, not reported
+    for (const m of macs.slice(1)) assert.ok(!dup(m, 20 * S).some((x) => x.startsWith("!")));
+    assert.equal(l.counters().duplicates, 3);
+    assert.deepEqual(
+      l.table().map((b) => b.duplicate),
+      [true, true, true],
+    );
+    // the next one after the interval says how many were not
+    assert.deepEqual(
+      dup("02:00:00:00:00:04", 70 * S).filter((x) => x.startsWith("!")),
+      [`!duplicate 02:00:00:00:00:04 (2)`],
+    );
+    // releases (freeze-seconds 600 after each): the first reported, the two within 60 s counted,
+    // the next one after the interval with that count
+    const released = [610, 620].flatMap((t) => show(l.tick(t * S)).filter((x) => x.startsWith("!")));
+    assert.deepEqual(released, [`!duplicate-released ${macs[0]}`]);
+    assert.deepEqual(
+      show(l.tick(670 * S)).filter((x) => x.startsWith("!")),
+      [`!duplicate-released 02:00:00:00:00:04 (2)`],
+    );
+  });
+
   test("moves spread wider than the window are not a duplicate", () => {
     const { l } = setup();
     l.frame(fr(A, M1), 0);
@@ -336,7 +368,8 @@ describe("storage (slots, IP keys, a clock that goes back)", () => {
       ],
     );
     assert.equal(l.nextDeadline(), 1600 * S);
-    assert.deepEqual(show(l.tick(1600 * S)), [`!duplicate-released ${M2}`, `!duplicate-released ${M1}`]);
+    // both at B: the second release event of B within the event interval is only counted
+    assert.deepEqual(show(l.tick(1600 * S)), [`!duplicate-released ${M2}`]);
     assert.deepEqual(show(l.frame(fr(B, M1), 1601 * S)), [`+${B} ${M1} 1`, `-${A} ${M1}`]);
   });
 });

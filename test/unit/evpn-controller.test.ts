@@ -345,6 +345,21 @@ describe("EVPN controller with replication by the proxy", () => {
     assert.equal(ctl.locate(10, macBytes("02:00:00:00:0e:01"), 0), E);
     assert.equal(ctl.locate(10, macBytes("02:00:00:00:99:99"), 0), undefined);
 
+    // An IPv6 binding the learning engine announces (here from an NS) answers static hosts too.
+    const ns: LearnedFrame = {
+      vtep: A,
+      vni: 10,
+      vlan: null,
+      innerSrcMac: M1,
+      kind: "nd-ns",
+      mac: M1,
+      ip: "2001:db8::1",
+    };
+    ctl.frame(ns, now + 3 * S);
+    assert.deepEqual(sink.take(), [`+mac ${A}:10 ${M1}/2001:db8::1 (learned)`]);
+    const row = engine.arpNd?.table.entry(10, "2001:db8::1");
+    assert.deepEqual([row?.mac, row?.vtep, row?.source], [M1, A, "dynamic"]);
+
     // A reload back to ingress replication: per-VTEP IMET routes again, no flood lists.
     ctl.reconfigure(config(yaml()), now + 4 * S);
     assert.deepEqual(sink.take(), [`-imet ${P}`, `+imet ${A}`]);

@@ -4,12 +4,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { digestAttributes } from "../../src/bgp/path-attrs.js";
 import { type PeerRef, Rib } from "../../src/bgp/rib.js";
-import type { EvpnRoute, PathAttribute } from "../../src/codec/index.js";
+import { type EvpnRoute, macIpRoute, type PathAttribute } from "../../src/codec/index.js";
 import { parseConfig } from "../../src/config/load.js";
 import { Learner } from "../../src/dataplane/learning/learner.js";
 import { type CopySink, ReplicationEngine } from "../../src/dataplane/replication/engine.js";
 import { Controller, type RouteSink } from "../../src/evpn/controller.js";
 import { NO_EVENTS } from "../../src/evpn/events.js";
+import { MacLister } from "../../src/mgmt/macs.js";
 import { views } from "../../src/mgmt/views.js";
 import { vni10Yaml } from "../helpers/config-yaml.js";
 
@@ -94,34 +95,50 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
     { address: B, kind: "static", services: ["vni10"] },
     { address: E, kind: "evpn", services: ["vni10"] },
   ]);
-  assert.deepEqual(v.macs(), [
-    {
-      service: "vni10",
-      vni: 10,
-      mac: M1,
-      vtep: A,
-      source: "learned",
-      ips: ["198.51.100.1"],
-      sequence: 0,
-      sticky: false,
-      duplicate: false,
-      announced: true,
-      ageSeconds: 42,
-    },
-    {
-      service: "vni10",
-      vni: 10,
-      mac: STATIC,
-      vtep: A,
-      source: "configured",
-      ips: ["198.51.100.15", "2001:db8::f1"],
-      sequence: 0,
-      sticky: true,
-      duplicate: false,
-      announced: true,
-      ageSeconds: null,
-    },
-  ]);
+  const lister = new MacLister(
+    { config: () => config, controller: () => ctl, rib: () => rib, now: () => now + 42_500 },
+    null,
+  );
+  const learned = {
+    service: "vni10",
+    vni: 10,
+    mac: M1,
+    vtep: A,
+    source: "learned",
+    ips: ["198.51.100.1"],
+    sequence: 0,
+    sticky: false,
+    duplicate: false,
+    announced: true,
+    lastSeen: now,
+    lastMove: null,
+  };
+  const configured = {
+    service: "vni10",
+    vni: 10,
+    mac: STATIC,
+    vtep: A,
+    source: "static",
+    ips: ["198.51.100.15", "2001:db8::f1"],
+    sequence: 0,
+    sticky: true,
+    duplicate: false,
+    announced: true,
+    lastSeen: null,
+    lastMove: null,
+  };
+  assert.deepEqual(lister.page({ limit: 10 }), { items: [configured, learned], next: null });
+  // One row a page: the cursor moves from the configuration to the learning engine, then the RIB.
+  const p1 = lister.page({ limit: 1 })!;
+  assert.deepEqual(p1.items, [configured]);
+  const p2 = lister.page({ limit: 1, cursor: p1.next })!;
+  assert.deepEqual(p2.items, [learned]);
+  assert.deepEqual(lister.page({ limit: 1, cursor: p2.next }), { items: [], next: null });
+  assert.deepEqual(lister.page({ limit: 10, source: "learned" })!.items, [learned]);
+  assert.deepEqual(lister.page({ limit: 10, vtep: B })!.items, []);
+  assert.deepEqual(lister.page({ limit: 10, service: "none" })!.items, []);
+  assert.deepEqual(lister.find(M1), [learned]);
+  assert.deepEqual(lister.find(STATIC), [configured]);
   const routes = v.routes();
   assert.deepEqual(
     routes.advertised.planned.map((r) => `${r.route.routeType} ${r.nextHop}`),
@@ -136,6 +153,22 @@ test("views: services with flood lists, VTEPs, MACs, routes and counters", () =>
   assert.deepEqual(c.routes, { planned: 3, learned: 3, received: 2 });
   assert.equal(c.learning?.learned, 1);
   assert.equal(c.source, null);
+  // A MAC of the fabric: its MAC route and MAC/IP route from E, sequence 3.
+  const M9 = "02:00:00:00:09:09";
+  const mobility: PathAttribute[] = [
+    {
+      kind: "ext-communities",
+      communities: [
+        { kind: "route-target", value: "65000:10" },
+        { kind: "mac-mobility", flags: 0, sequence: 3 },
+      ],
+    },
+  ];
+  const mac = (ip?: string): EvpnRoute => macIpRoute({ rd: `${E}:1`, mac: M9, ...(ip ? { ip } : {}), label1: 10 });
+  ctl.ribChanged(rib.applyUpdate(RR, [mac(), mac("198.51.100.9")], digestAttributes(mobility, E), []));
+  const fabric = { ...learned, mac: M9, vtep: E, source: "evpn", ips: ["198.51.100.9"], sequence: 3, announced: false };
+  assert.deepEqual(lister.page({ limit: 10, source: "evpn" })!.items, [{ ...fabric, lastSeen: null }]);
+  assert.deepEqual(lister.find(M9), [{ ...fabric, lastSeen: null }]);
   // Plain data: JSON round-trips unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(v.services())), v.services());
 });

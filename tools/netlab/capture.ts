@@ -13,6 +13,7 @@ export class Capture {
   constructor(
     readonly file: string,
     readonly process: LabProcess,
+    private readonly lab: Lab,
   ) {}
 
   /** @internal use Lab.capture(): starts tcpdump and resolves once it is listening. */
@@ -29,12 +30,22 @@ export class Capture {
       },
       { timeoutMs: 10_000, intervalMs: 50 },
     );
-    return new Capture(file, proc);
+    return new Capture(file, proc, lab);
   }
 
   /** Stops tcpdump (it flushes on SIGTERM) and returns the pcap's path. */
   async stop(): Promise<string> {
     await this.process.stop();
     return this.file;
+  }
+
+  /**
+   * The captured packets as tcpdump prints them (`tcpdump -r <file> -n -e`: one line per packet,
+   * with the link-layer header), optionally through a filter; stops the capture first.
+   */
+  async lines(filter = ""): Promise<string[]> {
+    await this.stop();
+    const r = await this.lab.exec(null, "tcpdump", ["-r", this.file, "-n", "-e", ...(filter ? [filter] : [])]);
+    return r.stdout.split("\n").filter((l) => l.trim() !== "");
   }
 }

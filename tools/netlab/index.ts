@@ -1,6 +1,7 @@
 // Network-namespace labs as a library: namespaces, links, bridges, VXLAN devices, FRR, gobgpd,
 // tcpdump, and topologies described as data. See lab.ts for naming, ownership and cleanup.
 export { Capture } from "./capture.js";
+export { type ArpAnswer, type ArpingOptions, arping, gratuitousArp, ndisc } from "./neighbor.js";
 export * from "./frr-config.js";
 export * from "./frr-json.js";
 export { Frr, type FrrOptions } from "./frr.js";

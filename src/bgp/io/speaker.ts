@@ -37,6 +37,7 @@ import { type PeerRef, Rib, type RibChange } from "../rib.js";
 import { evpnRouteKey } from "../route-key.js";
 import { NeighborRecord, neighborStatus, type NeighborStatus } from "../view.js";
 import { ProxyError } from "../../errors.js";
+import { RefusalThrottle } from "../event-throttle.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 
 export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "listen"> {
@@ -53,6 +54,8 @@ export interface SpeakerOptions extends SpeakerGlobals, Pick<ProxyConfig, "liste
   timers?: Partial<SessionTimers>;
   /** What happens: sessions, NOTIFICATIONs, malformed UPDATEs (see events.ts). */
   onEvent?: (e: SpeakerEvent) => void;
+  /** Refused connections: the first per source within this window is reported, the rest summed (60 s). */
+  refusalWindowMs?: number;
 }
 
 export type SpeakerListener = (changes: readonly RibChange[]) => void;
@@ -80,6 +83,8 @@ interface Neighbor {
 }
 
 const now = (): number => performance.now();
+/** Established, and the initial table sent with End-of-RIB after it. */
+const eorSent = (n: Neighbor): boolean => n.adjOut !== undefined && n.peer.state === "Established" && !n.eorPending;
 /** Wall-clock time (ms since the epoch) for the neighbour view. */
 const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -98,6 +103,8 @@ export class Speaker {
   private server: net.Server | undefined;
   private owned: OwnedRoutes | null = null;
   private readonly loopIds: LoopIds;
+  private readonly refusals: RefusalThrottle;
+  private refusalTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: SpeakerOptions) {
     this.opts = opts;
@@ -111,6 +118,7 @@ export class Speaker {
       ...(opts.clusterId ? { clusterId: opts.clusterId } : {}),
     });
     for (const n of opts.neighbors) this.addNeighbor(n);
+    this.refusals = new RefusalThrottle(opts.refusalWindowMs ?? 60_000, this.onEvent);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------
@@ -139,6 +147,8 @@ export class Speaker {
     }
     const server = this.server;
     this.server = undefined;
+    clearTimeout(this.refusalTimer);
+    this.refusals.flush();
     await Promise.all([
       ...sockets.map((s) => closedWithin(s, timeoutMs)),
       server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve(),
@@ -174,6 +184,18 @@ export class Speaker {
     this.clearTimers(n);
     this.neighbors.delete(address);
     this.publish(this.rib.withdrawAll(address));
+  }
+
+  /**
+   * A hard reset: Cease / Administrative Reset (RFC 4486 §4), then the session starts again.
+   * False when no such neighbour is configured.
+   */
+  resetNeighbor(address: string): boolean {
+    const n = this.neighbors.get(address);
+    if (!n) return false;
+    this.run(n, n.peer.stop(now(), undefined, CeaseSub.ADMIN_RESET));
+    this.run(n, n.peer.start(now()));
+    return true;
   }
 
   startNeighbor(address: string): void {
@@ -272,14 +294,15 @@ export class Speaker {
   status(): NeighborStatus[] {
     const t = epochNow();
     return [...this.neighbors.values()].map((n) =>
-      neighborStatus(n.cfg, n.peer, this.rib.counters(n.cfg.address), n.adjOut, n.record, t),
+      neighborStatus(n.cfg, n.peer, this.rib.counters(n.cfg.address), n.adjOut, n.record, t, eorSent(n)),
     );
   }
 
-  /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918). */
-  requestRefresh(address: string, family: AfiSafi = EVPN): void {
+  /** Asks a peer to re-send its routes (ROUTE-REFRESH, RFC 2918); false when no such neighbour. */
+  requestRefresh(address: string, family: AfiSafi = EVPN): boolean {
     const n = this.neighbors.get(address);
     if (n) this.run(n, n.peer.sendRouteRefresh(family.afi, family.safi, 0, now()));
+    return n !== undefined;
   }
 
   // ---- internals --------------------------------------------------------------------------
@@ -306,7 +329,15 @@ export class Speaker {
 
   private report(n: Neighbor | null, e: SpeakerEvent): void {
     n?.record.observe(e, epochNow());
-    this.onEvent(e);
+    if (this.refusals.admit(e, now())) this.onEvent(e);
+    else this.refusalTimer ??= setTimeout(() => this.endRefusals(), this.refusals.windowEnd - now()).unref();
+  }
+
+  /** The refusal window is over: its sums are reported (re-armed if the timer fired early). */
+  private endRefusals(): void {
+    this.refusalTimer = undefined;
+    if (now() >= this.refusals.windowEnd) this.refusals.flush();
+    else this.refusalTimer = setTimeout(() => this.endRefusals(), this.refusals.windowEnd - now()).unref();
   }
 
   private async listen(address: string, port: number): Promise<void> {

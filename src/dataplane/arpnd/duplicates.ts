@@ -26,10 +26,10 @@ export class Duplicates {
   ) {}
 
   /**
-   * A move of slot `i` (its IP's MAC changed) at `now`; true when it made the IP a duplicate
-   * (the event in `out`).
+   * A move of slot `i` (its IP's MAC changed to `claimMac` at `claimVtep`) at `now`; true when it
+   * made the IP a duplicate (the event in `out` names the binding held and the claim).
    */
-  recordMove(i: number, now: number, out: ArpNdAction[]): boolean {
+  recordMove(i: number, now: number, out: ArpNdAction[], claimMac: string, claimVtep: string): boolean {
     const s = this.t.svcOf(i);
     const from = now - s.cfg.windowMs;
     // At most max-moves + 1 times are kept: the oldest leave as the window passes them.
@@ -41,7 +41,7 @@ export class Duplicates {
     if (m.length <= s.cfg.maxMoves) return false;
     this.hold(i, s, now + s.cfg.holdMs);
     this.stats.duplicates++;
-    out.push({ type: "event", event: "duplicate", ...this.t.binding(i) });
+    out.push({ type: "event", event: "duplicate", ...this.t.binding(i), claimMac, claimVtep });
     return true;
   }
 

@@ -151,7 +151,7 @@ export class ArpNdProxy {
     // RFC 9161 §3.7: the IP's MAC changes.
     const oldMac = t.mac[i]!;
     const oldVtep = t.vtep[i]!;
-    if (this.dups.recordMove(i, now, this.pending)) return "duplicate";
+    if (this.dups.recordMove(i, now, this.pending, mac, vtep)) return "duplicate";
     if (oldVtep !== NIL && this.dups.mayConfirm(i, now)) {
       this.stats.confirms++;
       this.pending.push({ type: "refresh", reason: "confirm", vni, ip, mac: oldMac, vtep: t.vtepNames[oldVtep]! });
@@ -271,7 +271,7 @@ export class ArpNdProxy {
     // A dynamic binding that agrees with the route, or is newer, stays answered; the route is held.
     if (src === DYNAMIC && ((mac === t.mac[i] && v === t.vtep[i]) || seq < t.seq[i]!)) return;
     const exempt = ((f | t.flags[i]!) & FLAG_IMMUTABLE) !== 0 || t.dup[i] === 1;
-    if (mac !== t.mac[i] && !exempt) this.dups.recordMove(i, now, this.pending);
+    if (mac !== t.mac[i] && !exempt) this.dups.recordMove(i, now, this.pending, mac, vtep);
     if (t.activateEvpn(i)) this.garps.push(i);
   }
 

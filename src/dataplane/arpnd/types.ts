@@ -112,6 +112,9 @@ export type ArpNdAction =
       vtep?: string;
       /** The source of the refused binding (static-override-refused) or of the refused entry (limit). */
       source?: EntrySource;
+      /** duplicate: the claim whose move made the IP a duplicate (mac/vtep: the binding held). */
+      claimMac?: string;
+      claimVtep?: string;
       suppressed?: number;
     };
 

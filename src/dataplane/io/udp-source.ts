@@ -19,6 +19,7 @@ import {
   type SkipReason,
   VXLAN_PORT,
 } from "../../wire/packet.js";
+import { type ReopenCounters, Reopener, type SourceStateEvent } from "./reopen.js";
 
 export interface UdpSourceOptions {
   address: string;
@@ -45,6 +46,8 @@ export interface UdpSourceOptions {
   onDatagram?: (buf: Uint8Array, off: number, end: number, from: string) => void;
   /** After each batch of datagrams (the native receiver's recvmmsg, or one dgram message). */
   onBatchEnd?: () => void;
+  /** The native socket failed (POLLERR) and was closed, or is open again on the same port. */
+  onState?: (e: SourceStateEvent) => void;
 }
 
 export type ReceiverChoice = "auto" | "native" | "dgram";
@@ -55,6 +58,13 @@ const SLOT = 2048;
 const BATCH = 64;
 /** Cached text forms of outer source addresses, dropped wholesale past this size (spoofed floods). */
 const MAX_CACHED_SOURCES = 65536;
+
+function errorCode(e: Error): string {
+  return "code" in e ? String(e.code) : "";
+}
+/** Delays before opening the native socket again after it failed: doubling between these. */
+const REOPEN_MIN_MS = 20;
+const REOPEN_MAX_MS = 5000;
 
 interface NativeSocket {
   readonly handle: unknown;
@@ -70,6 +80,7 @@ interface NativeVxlan {
     stats: Uint32Array,
     slot: number,
     onBatch: (n: number) => void,
+    onError: (code: string, message: string) => void,
   ): NativeSocket;
   close(s: NativeSocket): void;
   port(s: NativeSocket): number;
@@ -107,8 +118,13 @@ export interface SourceCounters {
   skipped: Partial<Record<SkipReason, number>>;
   /** Datagrams the kernel dropped because the receive buffer was full (native receiver only). */
   kernelDrops?: number;
-  /** Datagrams longer than a receive slot, skipped whole (native receiver only). */
+  /**
+   * Datagrams longer than a receive slot, skipped whole: the native receiver reads at most a slot
+   * of each, and dgram's whole datagrams are held to the same limit (up to 65,507 bytes).
+   */
   truncated: number;
+  /** Native socket errors (each closes the socket; it is opened again). */
+  socketErrors?: ReopenCounters;
 }
 
 /**
@@ -119,6 +135,9 @@ export class VxlanUdpSource {
   readonly counters: SourceCounters = { datagrams: 0, frames: 0, skipped: {}, truncated: 0 };
   private socket: dgram.Socket | undefined;
   private native: { mod: NativeVxlan; sock: NativeSocket } | undefined;
+  private kind: Receiver | undefined;
+  private running = false;
+  private reopen: Reopener | undefined;
   private readonly frame = newLearnedFrame();
   private readonly decode: DecodeOptions;
   private readonly slot: number;
@@ -140,47 +159,83 @@ export class VxlanUdpSource {
 
   /** Which receiver `start` opened. */
   get receiver(): Receiver | undefined {
-    return this.native ? "native" : this.socket ? "dgram" : undefined;
+    return this.kind;
   }
 
   async start(): Promise<void> {
+    this.running = true;
     const choice = this.opts.receiver ?? "auto";
-    if (choice !== "dgram") {
-      const mod = nativeReceiver();
-      if (mod instanceof Error) {
-        if (choice === "native") throw mod;
-      } else {
-        const sock = mod.open(
-          this.opts.address,
-          this.opts.port ?? VXLAN_PORT,
-          this.opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES,
-          this.data,
-          this.meta,
-          this.addr,
-          this.stats,
-          this.slot,
-          (n) => this.batch(n),
-        );
-        this.native = { mod, sock };
-        return;
-      }
+    const mod = choice === "dgram" ? undefined : nativeReceiver();
+    if (mod instanceof Error && choice === "native") throw mod;
+    let open: (port: number) => void | Promise<void>;
+    if (mod !== undefined && !(mod instanceof Error)) {
+      open = (port) => this.openNative(mod, port);
+      this.openNative(mod, this.opts.port ?? VXLAN_PORT);
+      this.kind = "native";
+    } else {
+      open = (port) => this.openDgram(port);
+      await this.openDgram(this.opts.port ?? VXLAN_PORT);
+      this.kind = "dgram";
     }
-    const family = this.opts.address.includes(":") ? "udp6" : "udp4";
+    const port = this.port!; // after an error, the same port again (also when asked for port 0)
+    this.reopen = new Reopener(() => open(port), this.onState, REOPEN_MIN_MS, REOPEN_MAX_MS);
+    this.counters.socketErrors = this.reopen.counters;
+  }
+
+  private openNative(mod: NativeVxlan, port: number): void {
+    const sock = mod.open(
+      this.opts.address,
+      port,
+      this.opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES,
+      this.data,
+      this.meta,
+      this.addr,
+      this.stats,
+      this.slot,
+      (n) => this.batch(n),
+      (code, message) => this.failed(code, message),
+    );
+    this.native = { mod, sock };
+  }
+
+  private async openDgram(port: number): Promise<void> {
     const s = dgram.createSocket({
-      type: family,
+      type: this.opts.address.includes(":") ? "udp6" : "udp4",
       reuseAddr: false,
       recvBufferSize: this.opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES,
     });
-    this.socket = s;
-    s.on("message", (buf, rinfo) => this.datagram(buf, rinfo.address));
     await new Promise<void>((resolve, reject) => {
-      s.once("error", reject);
-      s.bind({ address: this.opts.address, port: this.opts.port ?? VXLAN_PORT, exclusive: true }, () => {
-        s.off("error", reject);
+      s.once("error", (e) => {
+        s.close();
+        reject(e);
+      });
+      s.bind({ address: this.opts.address, port, exclusive: true }, () => {
+        s.removeAllListeners("error");
         resolve();
       });
     });
+    if (!this.running) {
+      s.close(); // stopped while binding
+      return;
+    }
+    s.on("message", (buf, rinfo) => this.datagram(buf, rinfo.address));
+    // A socket error (e.g. the socket destroyed with `ss -K`) ends this socket: another is opened.
+    s.on("error", (e) => this.failed(errorCode(e), e.message));
+    this.socket = s;
   }
+
+  /** The socket reads no more: closed, reported, opened again. */
+  private failed(code: string, message: string): void {
+    const n = this.native;
+    const s = this.socket;
+    this.native = undefined;
+    this.socket = undefined;
+    if (n) n.mod.close(n.sock);
+    s?.close();
+    if (n || s) this.reopen?.down(code, message);
+  }
+
+  private readonly onState = (e: SourceStateEvent): void => this.opts.onState?.(e);
 
   /** The socket's receive buffer as the kernel granted it (Linux reports twice the accounted size). */
   get receiveBufferBytes(): number | undefined {
@@ -235,9 +290,10 @@ export class VxlanUdpSource {
     return text;
   }
 
-  /** One datagram from `from` (exposed for tests and for replaying a capture). */
+  /** One datagram from `from` (dgram's, and exposed for tests); longer than a slot: skipped. */
   datagram(buf: Uint8Array, from: string): void {
-    this.datagramAt(buf, 0, buf.length, from);
+    if (buf.length > this.slot) this.counters.truncated++;
+    else this.datagramAt(buf, 0, buf.length, from);
     this.opts.onBatchEnd?.();
   }
 
@@ -254,6 +310,9 @@ export class VxlanUdpSource {
   }
 
   async stop(): Promise<void> {
+    this.running = false;
+    this.kind = undefined;
+    this.reopen?.cancel();
     if (this.native) this.native.mod.close(this.native.sock);
     this.native = undefined;
     const s = this.socket;

@@ -44,8 +44,8 @@ export class Learner {
   private ageMs: number;
   private readonly t = new LearnTable();
   private readonly stats = newCounters();
-  private readonly mob = new Mobility(this.t, this.stats);
   private readonly lim = new Limits(this.t, this.stats);
+  private readonly mob = new Mobility(this.t, this.stats, (key, now, out, ev) => this.lim.throttled(key, now, out, ev));
   /** Also report each MAC learned, moved or aged as an event (off: no object per MAC for it). */
   macEvents = false;
 
@@ -145,6 +145,13 @@ export class Learner {
     return out;
   }
 
+  /** Releases every duplicate at once (an operator's clear): their release events. */
+  releaseDuplicates(): LearnAction[] {
+    const out: LearnAction[] = [];
+    this.mob.release(Infinity, out);
+    return out;
+  }
+
   /** Ageing and freeze release. */
   tick(now: number): LearnAction[] {
     const out: LearnAction[] = [];
@@ -198,21 +205,7 @@ export class Learner {
    * was reused is announced as it is then (its own change was staged anyway: a repeat at most).
    */
   cursor(): (max: number, out: LearnAction[]) => boolean {
-    const t = this.t;
-    let n = 0;
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) n++;
-    const slots = new Int32Array(n);
-    n = 0;
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) slots[n++] = m;
-    let pos = 0;
-    return (max, out) => {
-      const end = Math.min(slots.length, pos + max);
-      for (; pos < end; pos++) {
-        const m = slots[pos]!;
-        if (t.mAnn[m] === 1 && t.mMac[m] !== "") t.announceAll(m, out);
-      }
-      return pos < slots.length;
-    };
+    return this.t.announcedCursor();
   }
 
   /** Every entry as a record, in slices (the state file): see persist.ts. */
@@ -239,22 +232,38 @@ export class Learner {
   table(): LearnedBinding[] {
     const t = this.t;
     const rows: LearnedBinding[] = [];
-    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) {
-      const svc = t.svcOf(m);
-      rows.push({
-        service: svc.name,
-        vni: svc.vni,
-        mac: t.mMac[m]!,
-        vtep: t.vtepOf(m),
-        ips: t.ipsOf(m).sort(),
-        seq: t.mSeq[m]!,
-        configured: t.mCfg[m] === 1,
-        announced: t.mAnn[m] === 1,
-        duplicate: this.mob.isDuplicate(m),
-        lastSeen: t.mLast[m]!,
-      });
-    }
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) rows.push(t.row(m, this.mob.isDuplicate(m)));
     return rows.sort((a, b) => a.vni - b.vni || (a.mac < b.mac ? -1 : a.mac > b.mac ? 1 : 0));
+  }
+
+  /**
+   * Paging without copying the table: the rows of the slots from `from` on that `match` accepts,
+   * appended to `out`, until `max` slots were visited or `rows` rows appended; returns the slot
+   * to go on from, or -1 after the last. A MAC keeps its slot while it lives, so a listing by
+   * slot meets every MAC present from its first page to its last exactly once (in no order).
+   */
+  scan(
+    from: number,
+    max: number,
+    out: LearnedBinding[],
+    match?: (vni: number, vtep: string, configured: boolean) => boolean,
+    rows = max,
+  ): number {
+    const t = this.t;
+    const end = Math.min(t.mMac.length, Math.max(0, from) + max);
+    let m = Math.max(0, from);
+    for (let n = 0; m < end && n < rows; m++)
+      if (t.mMac[m] !== "" && (match === undefined || match(t.svcOf(m).vni, t.vtepOf(m), t.mCfg[m] === 1))) {
+        out.push(t.row(m, this.mob.isDuplicate(m)));
+        n++;
+      }
+    return m < t.mMac.length ? m : -1;
+  }
+
+  /** The row of a MAC of a VNI (learned, or configured with learned IPs), or undefined. */
+  row(vni: number, mac: string): LearnedBinding | undefined {
+    const m = this.services.get(vni)?.macs.get(mac);
+    return m === undefined ? undefined : this.t.row(m, this.mob.isDuplicate(m));
   }
 
   counters(): Readonly<LearnCounters> {

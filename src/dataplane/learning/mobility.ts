@@ -3,7 +3,7 @@
 
 import { compareAddresses } from "../../net/addr.js";
 import type { LearnTable } from "./table.js";
-import type { LearnAction, LearnConfig, LearnCounters } from "./types.js";
+import type { LearnAction, LearnConfig, LearnCounters, LearnEvent } from "./types.js";
 
 /**
  * RFC 7432 §15.1: the sequence to announce for a MAC seen at `vtep`, given the highest sequence
@@ -48,9 +48,11 @@ export class Mobility {
   private windowMs = 0;
   private freezeMs = 0;
 
+  /** `throttled`: at most one event per key and interval (limits.ts), so that a flood of moving MACs logs little. */
   constructor(
     private readonly t: LearnTable,
     private readonly stats: LearnCounters,
+    private readonly throttled: (key: string, now: number, out: LearnAction[], ev: LearnEvent) => void,
   ) {}
 
   /**
@@ -92,7 +94,8 @@ export class Mobility {
     this.frozen.delete(key);
     this.frozen.set(key, m);
     this.stats.duplicates++;
-    out.push({ type: "event", event: "duplicate", vni, vtep: t.vtepOf(m), mac: t.mMac[m]! });
+    const vtep = t.vtepOf(m);
+    this.throttled(`duplicate/${vtep}`, now, out, { type: "event", event: "duplicate", vni, vtep, mac: t.mMac[m]! });
     return true;
   }
 
@@ -122,19 +125,17 @@ export class Mobility {
         this.frozen.delete(key);
         this.frozenUntil.delete(ref);
         this.moves.delete(ref);
-        out.push({
-          type: "event",
-          event: "duplicate-released",
-          vni: t.svcOf(ref).vni,
-          vtep: t.vtepOf(ref),
-          mac: t.mMac[ref]!,
-        });
+        this.released(now, out, t.svcOf(ref).vni, t.vtepOf(ref), t.mMac[ref]!);
       } else {
         if (ref.until > now) break;
         this.frozen.delete(key);
-        out.push({ type: "event", event: "duplicate-released", vni: ref.vni, vtep: ref.vtep, mac: ref.mac });
+        this.released(now, out, ref.vni, ref.vtep, ref.mac);
       }
     }
+  }
+
+  private released(now: number, out: LearnAction[], vni: number, vtep: string, mac: string): void {
+    this.throttled(`released/${vtep}`, now, out, { type: "event", event: "duplicate-released", vni, vtep, mac });
   }
 
   /** When the next freeze ends; Infinity when none is pending. */

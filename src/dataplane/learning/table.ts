@@ -10,7 +10,7 @@
 
 import { formatIpv4 } from "../../net/addr.js";
 import { growF64, growI32, growU8, INITIAL_SLOTS, NIL, SlotQueue, sortQueue } from "./slot-queue.js";
-import { AGE_GRANULARITY_MS, type LearnAction, type Service } from "./types.js";
+import { AGE_GRANULARITY_MS, type LearnAction, type LearnedBinding, type Service } from "./types.js";
 
 /**
  * Key of an IP binding: a canonical dotted quad (what the decoder produces) as its int32 value,
@@ -239,6 +239,23 @@ export class LearnTable {
     return n;
   }
 
+  /** The row of entry `m` (IPs sorted). */
+  row(m: number, duplicate: boolean): LearnedBinding {
+    const svc = this.svcOf(m);
+    return {
+      service: svc.name,
+      vni: svc.vni,
+      mac: this.mMac[m]!,
+      vtep: this.vtepOf(m),
+      ips: this.ipsOf(m).sort(),
+      seq: this.mSeq[m]!,
+      configured: this.mCfg[m] === 1,
+      announced: this.mAnn[m] === 1,
+      duplicate,
+      lastSeen: this.mLast[m]!,
+    };
+  }
+
   announcement(m: number, ip: string | null): LearnAction {
     const { name: service, evi, vni } = this.svcOf(m);
     const vtep = this.vtepOf(m);
@@ -311,5 +328,25 @@ export class LearnTable {
     this.bONext[p] = n;
     this.bOPrev[n] = p;
     if (this.mIp[m] === b) this.mIp[m] = n;
+  }
+
+  /** A cursor over the routes announced now: see Learner.cursor. */
+  announcedCursor(): (max: number, out: LearnAction[]) => boolean {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the closure outlives the call
+    const t = this;
+    let n = 0;
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) n++;
+    const slots = new Int32Array(n);
+    n = 0;
+    for (let m = t.mq.head; m !== NIL; m = t.mq.next[m]!) if (t.mAnn[m] === 1) slots[n++] = m;
+    let pos = 0;
+    return (max, out) => {
+      const end = Math.min(slots.length, pos + max);
+      for (; pos < end; pos++) {
+        const m = slots[pos]!;
+        if (t.mAnn[m] === 1 && t.mMac[m] !== "") t.announceAll(m, out);
+      }
+      return pos < slots.length;
+    };
   }
 }

@@ -144,6 +144,15 @@ export class ReplicationEngine {
     if (best) t.evpn(vni, ip, mac, best.vtep, best.seq, best.flags, now);
   }
 
+  /**
+   * An IPv6 binding the learning engine announces (it learns them from NS too, RFC 9161 §3.2.1
+   * does not): a dynamic entry, so that the proxy answers static hosts for what it tells the
+   * fabric. Their NAs rarely reach the proxy: they are known unicast between static VTEPs.
+   */
+  learnedBinding(vni: number, ip: string, mac: string, vtep: string, seq: number, now: number): void {
+    this.responder?.table.learn(vni, ip, mac, vtep, 0, seq, now);
+  }
+
   /** Timer work of the proxy-ARP/ND table (refreshes, ageing, announcements, releases); its events. */
   tick(now: number): ArpNdEvent[] {
     const r = this.responder;
