@@ -231,8 +231,8 @@ function savedFile(l: Learner | BindingRecord[], savedAt: number): Uint8Array {
 
 /**
  * Seeds: the files of learning engines (learned MACs with IPv4 and IPv6 bindings, a configured
- * MAC with a learned IP, a moved MAC with its sequence, a duplicate frozen after its moves), one
- * with two services and an IPv6 VTEP, and an empty table.
+ * MAC with a learned IP, a MAC that moved until it was frozen as a duplicate: sequence, moves and
+ * deadline), one with two services and an IPv6 VTEP, and an empty table.
  */
 function stateSeeds(): Uint8Array[] {
   const l = new Learner(learnConfig(), new FakeFabric());
