@@ -1,6 +1,7 @@
 // The long fuzzing run: 10,000,000 mutated inputs per target (FUZZ_INPUTS to change), one seed
 // per run (FUZZ_SEED), crashes (exceptions or broken properties) and hangs (> 100 ms) counted.
-//   npx tsc -p . --outDir dist-bench && node dist-bench/bench/fuzz.js
+//   npx tsc -p . --outDir dist-bench && node dist-bench/bench/fuzz.js [target]
+// (a target name, e.g. state-file, runs that one only)
 import { fuzz } from "../test/fuzz/engine.js";
 import { targets } from "../test/fuzz/targets.js";
 

@@ -140,19 +140,20 @@ function logDaemon(log: Logger, e: DaemonEvent): void {
       );
       return;
     }
-    case "state-saved":
-      log.debug(
-        {
-          file: e.file,
-          records: e.records,
-          skipped: e.skipped,
-          bytes: e.bytes,
-          ms: Math.round(e.ms),
-          longestSliceMs: e.longestSliceMs,
-        },
-        "learned table saved",
-      );
+    case "state-saved": {
+      const fields = {
+        file: e.file,
+        records: e.records,
+        skipped: e.skipped,
+        bytes: e.bytes,
+        ms: Math.round(e.ms),
+        longestSliceMs: e.longestSliceMs,
+      };
+      if (e.ms > e.intervalMs)
+        log.warn(fields, `saving the learned table took ${Math.round(e.ms)} ms, longer than state-save-seconds`);
+      else log.debug(fields, "learned table saved");
       return;
+    }
     case "state-save-failed":
       log.error({ file: e.file }, `cannot save the learned table: ${e.message}`);
       return;

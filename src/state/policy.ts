@@ -30,10 +30,21 @@ export function saveTiming(saveSeconds: number, ageingSeconds: number): SaveTimi
   return { intervalMs, refreshMs: Math.max(intervalMs, Math.min(MAX_REFRESH_MS, (ageingSeconds * 1000) / 5)) };
 }
 
-/** Whether a save is due at `now`, given what the last one saved (`last`: the start, before any). */
-export function saveDue(now: number, current: Stamp, last: { at: number; stamp: Stamp }, t: SaveTiming): boolean {
+/** The last save: when it began, what it saved, how long it took (ms); before any, the start. */
+export interface LastSave {
+  at: number;
+  stamp: Stamp;
+  ms: number;
+}
+
+/**
+ * Whether a save is due at `now`. A change is on disk within the save interval: the next save
+ * begins that long after the previous one began, less the previous one's duration, so that it
+ * ends about when the interval does (a change made just after a save began is in the next one).
+ */
+export function saveDue(now: number, current: Stamp, last: LastSave, t: SaveTiming): boolean {
   const since = now - last.at;
-  if (current.changes !== last.stamp.changes) return since >= t.intervalMs;
+  if (current.changes !== last.stamp.changes) return since >= t.intervalMs - Math.min(last.ms, t.intervalMs / 2);
   return current.refreshes !== last.stamp.refreshes && since >= t.refreshMs;
 }
 

@@ -4,7 +4,7 @@
 // proxy's End-of-RIB (kind "eor": the initial table) and one when the session ends (kind
 // "closed": everything the session held then): the session number, the time (epoch ms; for
 // "eor" also when the session came up), and the MAC indices (bench/vxlan-arp.ts) of the type 2
-// routes, as [first, last] ranges.
+// routes, as [first, last] ranges. Every 500 ms a "status" line gives how many it holds.
 // Usage: node initial-table-observer.js <local address> <proxy address> <port>
 import { setTimeout as sleep } from "node:timers/promises";
 import { benchMacIndex } from "../../bench/vxlan-arp.js";
@@ -58,6 +58,10 @@ for (let session = 1; ;) {
   const up = Date.now(); // a session: numbered from here (a failed handshake is none)
   const macs = new Set<number>();
   const keepalive = setInterval(() => p.send(encodeMessage(KEEPALIVE)), 20_000);
+  const status = setInterval(
+    () => process.stdout.write(`${JSON.stringify({ kind: "status", session, at: Date.now(), count: macs.size })}\n`),
+    500,
+  );
   for (;;) {
     const m = await p.next(600_000).catch(() => null);
     if (m === null) break;
@@ -75,6 +79,7 @@ for (let session = 1; ;) {
   }
   report({ kind: "closed", session, at: Date.now() }, macs);
   clearInterval(keepalive);
+  clearInterval(status);
   p.close();
   session++;
 }

@@ -17,7 +17,7 @@ describe("when to save", () => {
 
   test("changes: due once the interval passed; refreshes: once the refresh time passed; nothing: never", () => {
     const t = saveTiming(5, 300);
-    const last = { at: 100 * S, stamp: { changes: 10, refreshes: 7 } };
+    const last = { at: 100 * S, stamp: { changes: 10, refreshes: 7 }, ms: 0 };
     const cases: [number, number, number, boolean][] = [
       [104 * S, 11, 7, false],
       [105 * S, 11, 7, true],
@@ -28,6 +28,16 @@ describe("when to save", () => {
     ];
     for (const [now, changes, refreshes, due] of cases)
       assert.equal(saveDue(now, { changes, refreshes }, last, t), due, `${now / S} s, ${changes}/${refreshes}`);
+  });
+
+  test("the next save begins early by the last one's duration (at most half the interval): changes are on disk within the interval", () => {
+    const t = saveTiming(5, 300);
+    const stamp = { changes: 10, refreshes: 7 };
+    const changed = { changes: 11, refreshes: 7 };
+    assert.equal(saveDue(104.1 * S, changed, { at: 100 * S, stamp, ms: 800 }, t), false);
+    assert.equal(saveDue(104.2 * S, changed, { at: 100 * S, stamp, ms: 800 }, t), true);
+    assert.equal(saveDue(102.4 * S, changed, { at: 100 * S, stamp, ms: 9000 }, t), false);
+    assert.equal(saveDue(102.5 * S, changed, { at: 100 * S, stamp, ms: 9000 }, t), true);
   });
 });
 

@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import type { RecordCursor } from "../../dataplane/learning/persist.js";
 import { StateEncoder } from "../codec.js";
-import { saveDue, type SaveTiming, type Stamp } from "../policy.js";
+import { type LastSave, saveDue, type SaveTiming, type Stamp } from "../policy.js";
 import type { StateStore } from "./store.js";
 
 export type SaveEvent =
@@ -18,6 +18,8 @@ export type SaveEvent =
       skipped: number;
       bytes: number;
       ms: number;
+      /** state-save-seconds in ms: a save that takes longer delays the next one. */
+      intervalMs: number;
       /** The longest the encoding kept the event loop, ms. */
       longestSliceMs: number;
     }
@@ -43,23 +45,23 @@ export interface SaverOptions {
 
 /** Records visited between two looks at the clock. */
 const BATCH = 256;
-/** How often the policy is asked whether a save is due. */
-const CHECK_MS = 1000;
+/** How often the policy is asked whether a save is due (a few changes' stamps: cheap). */
+const CHECK_MS = 100;
 
 export class StateSaver {
   private timing: SaveTiming;
-  private last: { at: number; stamp: Stamp };
+  private last: LastSave;
   private inflight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: SaverOptions) {
     this.timing = o.timing;
-    this.last = { at: o.clock(), stamp: { changes: 0, refreshes: 0 } };
+    this.last = { at: o.clock(), stamp: { changes: 0, refreshes: 0 }, ms: 0 };
   }
 
-  /** Checks every second whether a save is due. */
+  /** Checks every 100 ms whether a save is due. */
   start(): void {
-    this.timer ??= setInterval(() => this.check(), Math.min(CHECK_MS, this.timing.intervalMs));
+    this.timer ??= setInterval(() => this.check(), CHECK_MS);
     this.timer.unref();
   }
 
@@ -121,20 +123,22 @@ export class StateSaver {
       longest = Math.max(longest, performance.now() - s);
       await file.append(tail);
       await file.commit();
-      this.last = { at, stamp };
+      const ms = performance.now() - t0;
+      this.last = { at, stamp, ms };
       onEvent({
         type: "state-saved",
         file: store.file,
         records: enc.count,
         skipped: enc.skipped,
         bytes: file.bytes,
-        ms: performance.now() - t0,
+        ms,
+        intervalMs: this.timing.intervalMs,
         longestSliceMs: longest,
       });
     } catch (e) {
       await file?.abort();
       // The next check tries again after the interval.
-      this.last = { at, stamp: this.last.stamp };
+      this.last = { ...this.last, at };
       onEvent({ type: "state-save-failed", file: store.file, message: e instanceof Error ? e.message : String(e) });
     }
   }
