@@ -14,7 +14,8 @@ export const PEER = "127.0.0.2";
 /**
  * `evpn-proxy run` on loopback: service vni10 with `vteps`, the first with `macs` configured;
  * the learned table saved in `stateDirectory` (by default nowhere: tests never write to the
- * default /var/lib/evpn-proxy).
+ * default /var/lib/evpn-proxy); `neighbor`: more lines of the neighbour's mapping (e.g.
+ * "    damping: false\n").
  */
 export function daemonYaml(
   port: number,
@@ -22,6 +23,7 @@ export function daemonYaml(
   macs: string[],
   extra = "",
   stateDirectory: string | false = false,
+  neighbor = "",
 ): string {
   const first = macs.length ? `\n        macs: [${macs.map((m) => `"${m}"`).join(", ")}]` : "";
   return `router-id: 192.0.2.4
@@ -34,7 +36,7 @@ neighbors:
   - address: ${PEER}
     peer-as: 65000
     passive: true
-services:
+${neighbor}services:
   - name: vni10
     evi: 10
     vni: 10
@@ -72,8 +74,15 @@ export async function freePort(address: string): Promise<number> {
   return port;
 }
 
-export function start(file: string): { child: ChildProcess; out: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, "run", "--config", file], {
+/**
+ * `evpn-proxy run --config file`; `via` runs it through a wrapper instead (node flags, script and
+ * its arguments, e.g. ["--expose-gc", "bench/proxy-gc.js", OUT]).
+ */
+export function start(
+  file: string,
+  via: string[] = [MAIN],
+): { child: ChildProcess; out: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ...via, "run", "--config", file], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const out: string[] = [];
