@@ -27,7 +27,7 @@ export interface LogContext {
 function explain(r: Record<string, unknown>, c: LogContext): string | null {
   const msg = String(r["msg"] ?? "");
   if (msg === `session with ${c.peer} down`) return `session down (the peer's flap)`;
-  if (msg === `NOTIFICATION received from ${c.peer}: Cease / Administrative Shutdown`)
+  if (msg === `NOTIFICATION received from ${c.peer}: Cease / Administrative Reset`)
     return "Cease received (the peer's clean flap)";
   // The peer connects again every 250 ms after a flap while the daemon holds the session idle
   // (damping, RFC 4271 §8.1.1); refusals are summed into one line per window.

@@ -16,22 +16,22 @@
 // Cease and a close, then a TCP reset, alternating; the peer connects again at once).
 // At the end the moving churn stops, everything but the stable hosts ages out, and the peer's
 // table, the daemon's learned count and its descriptors are compared with the start.
-import { type ChildProcess, spawn } from "node:child_process";
 import dgram from "node:dgram";
-import { createWriteStream, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import parse from "parse-prometheus-text-format";
+import type { EventLoopDelay } from "../../bench/eld.js";
 import { arpDatagram, benchMac } from "../../bench/vxlan-arp.js";
-import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import { sample } from "./api.js";
 import { daemonYaml, freePort, PEER, SPEAKER } from "./daemon-run.js";
-import { leastSquares, loadAverage, procSample } from "./proc-sample.js";
+import { procSample } from "./proc-sampler.js";
+import { startProbed } from "./proxy-probe.js";
 import { LogReader, type LogVerdict } from "./soak-log.js";
 import { type SessionRecord, SoakPeer } from "./soak-peer.js";
 
-const PROXY_GC = new URL("../../bench/proxy-gc.js", import.meta.url).pathname;
 const STATIC_MAC = "02:00:00:00:ff:01";
 /** MAC index ranges (bench/vxlan-arp.ts benchMac): one per kind of churn. */
 const STABLE = 0x0100_0000;
@@ -87,7 +87,7 @@ export interface SoakSample {
   load1: number;
 }
 
-/** process.memoryUsage() in the daemon right after two full GCs. */
+/** process.memoryUsage() in the daemon right after two full GCs; its event-loop delay since the previous one. */
 export interface GcSample {
   t: number;
   rss: number;
@@ -95,6 +95,7 @@ export interface GcSample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  eld: EventLoopDelay;
 }
 
 export interface Fit {
@@ -151,10 +152,30 @@ function getText(socket: string, path: string): Promise<string> {
   });
 }
 
+/** utime + stime of /proc/PID/stat (fields 14 and 15, after the parenthesised name), seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
+}
+
+/** The slope of the least-squares line through (xs, ys). */
+function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+  }
+  return sxx === 0 ? NaN : sxy / sxx;
+}
+
 function fit(ts: number[], ys: number[], scale: number): Fit {
-  const { slope } = leastSquares(ts, ys);
   return {
-    per10Min: (slope * 600) / scale,
+    per10Min: (slope(ts, ys) * 600) / scale,
     samples: ys.length,
     first: (ys[0] ?? NaN) / scale,
     last: (ys[ys.length - 1] ?? NaN) / scale,
@@ -201,14 +222,10 @@ state-save-seconds: 5
   const bouncing = new Set(Array.from({ length: o.bouncing }, (_, i) => benchMac(BOUNCING + i)));
   const logs = new LogReader({ peer: PEER, bouncing });
   const logOut = createWriteStream(logFile);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...NODE_FLAGS, "--expose-gc", PROXY_GC, memFile, "run", "--config", file, "--log-level", "info"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
-  for (const s of [child.stdout!, child.stderr!])
-    s.on("data", (b: Buffer) => {
+  const daemon = startProbed(file, memFile);
+  const child = daemon.child;
+  for (const st of [child.stdout!, child.stderr!])
+    st.on("data", (b: Buffer) => {
       logOut.write(b);
       logs.push(b.toString());
     });
@@ -281,6 +298,7 @@ state-save-seconds: 5
     const takeSample = async () => {
       for (const k of stableKeys) if (!confirmed.has(k) && peer.table.has(k)) confirmed.add(k);
       const p = procSample(pid);
+      const cpu = cpuSeconds(pid);
       const m = parse(await getText(socket, "/metrics"));
       const learned = m
         .find((f) => f.name === "evpn_proxy_macs")
@@ -288,32 +306,21 @@ state-save-seconds: 5
         .reduce((a, x) => a + Number(x.value), 0);
       const s: SoakSample = {
         t: now(),
-        ...p,
+        rss: p.rssBytes,
+        fds: p.fds,
+        cpuSeconds: cpu,
         heapUsed: sample(m, "evpn_proxy_nodejs_heap_size_used_bytes") ?? NaN,
         heapTotal: sample(m, "evpn_proxy_nodejs_heap_size_total_bytes") ?? NaN,
         external: sample(m, "evpn_proxy_nodejs_external_memory_bytes") ?? NaN,
         learned: learned ?? NaN,
         peerRoutes: peer.table.size,
-        load1: loadAverage(),
+        load1: loadavg()[0]!,
       };
       samples.push(s);
       return s;
     };
     const takeGc = async () => {
-      rmSync(memFile, { force: true });
-      child.kill("SIGUSR2");
-      for (let i = 0; i < 200 && !existsSync(memFile); i++) await sleep(25);
-      // The file is written in one call; a read that races it is retried.
-      for (let i = 0; i < 20; i++) {
-        try {
-          const u = JSON.parse(readFileSync(memFile, "utf8")) as Omit<GcSample, "t">;
-          gc.push({ t: now(), ...u });
-          return;
-        } catch {
-          await sleep(25);
-        }
-      }
-      throw new Error("the daemon wrote no memory usage after SIGUSR2");
+      gc.push({ t: now(), ...(await daemon.probe()) });
     };
 
     let nextSample = 0;
@@ -347,7 +354,7 @@ state-save-seconds: 5
       }
       if (t >= nextFlap) {
         nextFlap += o.flapEverySeconds;
-        const how = flaps++ % 2 === 0 ? "cease" : "reset";
+        const how = flaps++ % 2 === 0 ? "close" : "reset";
         await peer.flap(how);
         await peer.connect(how, Math.round(t * 1000));
         const s = peer.sessions[peer.sessions.length - 1]!;
@@ -370,10 +377,10 @@ state-save-seconds: 5
       peerMissing: stableKeys.filter((k) => !peer.table.has(k)),
       daemonLearned: last.learned,
     };
-    await peer.stop();
-    const daemonCpuSeconds = procSample(pid).cpuSeconds;
+    await peer.flap("close");
+    const daemonCpuSeconds = cpuSeconds(pid);
     child.kill("SIGTERM");
-    const exitCode = await exited;
+    const exitCode = await daemon.exited;
     await new Promise<void>((r) => logOut.end(r));
 
     const warm = samples.filter((s) => s.t >= o.warmupSeconds && s.t <= o.seconds);
