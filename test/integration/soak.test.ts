@@ -53,7 +53,8 @@ test("a minute of churn: End-of-RIB after every flap, every reload applied, no u
     );
     for (const s of r.sessions) {
       assert.deepEqual(s.missingAtEor, [], what(s));
-      if (s.n > 1) assert.ok(s.routesAtEor >= 2 * STABLE, `every stable host (MAC and MAC/IP routes): ${what(s)}`);
+      // After the first minute: the stable hosts' MAC routes, the IMET routes and the churn's.
+      if (s.n > 1) assert.ok(s.routesAtEor > STABLE + 2, what(s));
     }
     // One per flap, and the last session's at the end.
     assert.equal(r.log.explained["session down (the peer's flap)"], flaps + 1, what(r.log));
