@@ -87,13 +87,18 @@ export class FlappingPeer {
         continue;
       }
       this.peer = p;
-      this.keepalive = setInterval(() => p.send(encodeMessage(KEEPALIVE)), (hold * 1000) / 3);
+      const keepalive = setInterval(() => p.send(encodeMessage(KEEPALIVE)), (hold * 1000) / 3);
+      this.keepalive = keepalive;
+      void p.closedPromise.then(() => clearInterval(keepalive)); // also when the proxy ends it
       const macs = new Set<string>();
       let updates = 0;
       let imet = 0;
       for (;;) {
         const m = await p.next(Math.max(1, end - performance.now()));
-        if (m === null) throw new Error("flapping peer: the proxy closed the session before its End-of-RIB");
+        if (m === null) {
+          this.peer = undefined;
+          throw new Error("flapping peer: the proxy closed the session before its End-of-RIB");
+        }
         if (m.type !== 2) continue;
         if (endOfRibFamily(m)?.afi === 25) {
           const now = performance.now();

@@ -1,10 +1,10 @@
 // The overload proof, shared by bench/overload.ts and its short version in test/integration:
 // `evpn-proxy run` as shipped on loopback (through bench/proxy-gc.ts for its probes), learning
-// from its own VXLAN address with max-macs-per-vtep = `known`, and a BGP neighbour offering a
+// from its own VXLAN address with max-macs-per-vtep = `known` (or more), and a BGP neighbour offering a
 // 3-second hold time (KEEPALIVEs every second both ways, RFC 4271 §4.4, §10). The static VTEP
 // first teaches it `known` MACs (paced below max-learn-rate), then test/helpers/vxlan-flood.ts
-// floods its VXLAN port for `seconds` at `rate` datagrams/s: known MACs, new MACs (refused: the
-// per-VTEP limit is full) and garbage. Measured: the session as the neighbour saw it (dropped or
+// floods its VXLAN port for `seconds` at `rate` datagrams/s: known MACs, new MACs (learned at
+// max-learn-rate until the per-VTEP limit is full, refused after) and garbage. Measured: the session as the neighbour saw it (dropped or
 // not, the gaps between the daemon's KEEPALIVEs, UPDATEs), the daemon's event-loop delay over the
 // flood and 3 s after, its memory (RSS sampled every 250 ms; live memory after full GCs with an
 // empty table, with the known MACs, after the flood), its learning counters (management API)
@@ -31,8 +31,10 @@ const FLOOD = new URL("./vxlan-flood.js", import.meta.url).pathname;
 export interface OverloadOptions {
   rate: number;
   seconds: number;
-  /** MACs learned before the flood; also the daemon's max-macs-per-vtep. */
+  /** MACs learned before the flood. */
   known: number;
+  /** The daemon's max-macs-per-vtep (default `known`: the table is full when the flood starts). */
+  maxMacs?: number;
   /** One datagram in newEvery is a new MAC, one in garbageEvery garbage (vxlan-flood.ts). */
   newEvery: number;
   garbageEvery: number;
@@ -52,6 +54,8 @@ export interface OverloadResult {
     notifications: { code: number; subcode: number }[];
     /** Gaps between the daemon's KEEPALIVEs from the flood's start to the end of the run, ms. */
     keepaliveGapsMs: number[];
+    /** The longest time without any message from the daemon in that window, ms. */
+    longestSilenceMs: number;
     /** UPDATEs from the daemon in that window. */
     updates: number;
     /** MACs the neighbour holds at the end. */
@@ -73,6 +77,9 @@ export interface OverloadResult {
 
 type Watch = {
   keepalives: number[];
+  /** Since `last`: the longest time between two messages. */
+  last: number;
+  longestSilence: number;
   updates: number;
   macs: Set<string>;
   notifications: { code: number; subcode: number }[];
@@ -85,7 +92,7 @@ export async function runOverload(o: OverloadOptions): Promise<OverloadResult> {
     name: "overload",
     vxlan: VXLAN,
     vtep: VTEP,
-    maxMacs: o.known,
+    maxMacs: o.maxMacs ?? o.known,
     learnRate: o.learnRate,
     neighbor: "    hold-time: 3\n",
     top: `management:\n  socket: false\n  http:\n    address: ${SPEAKER}\n    port: ${apiPort}\n`,
@@ -101,7 +108,15 @@ export async function runOverload(o: OverloadOptions): Promise<OverloadResult> {
     o.onDaemon?.(pid);
     const peer = new FlappingPeer({ host: SPEAKER, port, local: PEER, asn: 65000, id: "192.0.2.254", hold: 3 });
     await peer.up(30_000);
-    const w: Watch = { keepalives: [], updates: 0, macs: new Set(), notifications: [], closed: false };
+    const w: Watch = {
+      keepalives: [],
+      last: 0,
+      longestSilence: 0,
+      updates: 0,
+      macs: new Set(),
+      notifications: [],
+      closed: false,
+    };
     const watching = watch(peer, w);
     const empty = await d.probe();
 
@@ -124,6 +139,8 @@ export async function runOverload(o: OverloadOptions): Promise<OverloadResult> {
     const sampler = new ProcSampler(pid, 250);
     const start = performance.now();
     w.keepalives = [start];
+    w.last = start;
+    w.longestSilence = 0;
     w.updates = 0;
     const flood = await floodChild(
       {
@@ -150,6 +167,7 @@ export async function runOverload(o: OverloadOptions): Promise<OverloadResult> {
       dropped: w.closed || w.notifications.length > 0,
       notifications: w.notifications,
       keepaliveGapsMs: kas.slice(1).map((t, i) => t - kas[i]!),
+      longestSilenceMs: Math.max(w.longestSilence, end - w.last),
       updates: w.updates,
       macs: w.macs.size,
     };
@@ -183,7 +201,10 @@ async function watch(peer: FlappingPeer, w: Watch): Promise<void> {
       w.closed = peer.session === p; // not closed by down()
       return;
     }
-    if (m.type === 4) w.keepalives.push(performance.now());
+    const now = performance.now();
+    w.longestSilence = Math.max(w.longestSilence, now - w.last);
+    w.last = now;
+    if (m.type === 4) w.keepalives.push(now);
     else if (m.type === 3) w.notifications.push({ code: m.code, subcode: m.subcode });
     else if (m.type === 2) {
       w.updates++;
