@@ -11,6 +11,7 @@ import {
   endOfRibFamily,
   KEEPALIVE,
   type Capability,
+  type UpdateMessage,
 } from "../../src/codec/index.js";
 import { ScriptedPeer } from "./scripted-peer.js";
 
@@ -29,6 +30,8 @@ export interface FlappingPeerOptions {
   hold?: number;
   /** Extra capabilities of the OPEN (e.g. graceful restart). */
   extra?: Capability[];
+  /** Every UPDATE of the initial table (End-of-RIB excluded), for a caller that keeps the routes itself. */
+  onUpdate?: (u: UpdateMessage) => void;
 }
 
 /** One session as up() saw it. */
@@ -102,6 +105,7 @@ export class FlappingPeer {
           return { attempts, sinceFirstAttemptMs: now - first, eorMs: now - connected, updates, macs, imet };
         }
         updates++;
+        this.o.onUpdate?.(m);
         for (const a of m.attributes) {
           if (a.kind === "mp-reach" && a.nlri.family === "evpn")
             for (const r of a.nlri.routes) {

@@ -6,10 +6,19 @@ import {
   type Capability,
   decodeMessage,
   encodeMessage,
+  GR_FORWARDING_PRESERVED,
   KEEPALIVE,
   makeOpen,
   MessageFramer,
 } from "../../src/codec/index.js";
+
+/** Graceful restart (RFC 4724 §3): restart time 120 s, EVPN with its forwarding state preserved. */
+export const GR_EVPN: Capability = {
+  code: 64,
+  restartFlags: 0,
+  restartTime: 120,
+  families: [{ afi: 25, safi: 70, flags: GR_FORWARDING_PRESERVED }],
+};
 
 export class ScriptedPeer {
   readonly sock: net.Socket;
