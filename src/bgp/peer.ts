@@ -214,6 +214,12 @@ export class Peer {
       this.extra.refusedConnections++;
       this.out.push({ type: "connection-refused", conn, reason }, { type: "close", conn });
     };
+    // An automatic restart already due (damping off: at once) is made now rather than at the next
+    // tick, so that the peer's prompt reconnection is taken (RFC 4271 §8.1.1, §8.2.2 Idle).
+    if (this.adminUp && p.fsm.state === "Idle" && this.restartAt !== undefined && this.restartAt <= now) {
+      this.restartAt = undefined;
+      this.feed(p, { type: "ManualStart" }, now);
+    }
     if (!this.adminUp) refuse("neighbour is administratively down");
     else
       switch (p.fsm.state) {

@@ -456,6 +456,18 @@ describe("peer controller", () => {
       assert.ok(types(off.tick(now + 1)).includes("connect"), "restarted at the next tick");
       off.stop(now + 1);
     }
+    // The peer reconnects before that tick: taken at once without damping, refused within an idle hold.
+    const passiveOff = newPeer({ damping: null });
+    const conn = up(passiveOff, 100 * S);
+    passiveOff.data(conn, encodeMessage({ type: 3, code: 6, subcode: 4, data: new Uint8Array(0) }), 100 * S + 1);
+    const again = passiveOff.incoming(100 * S + 1);
+    assert.ok(!types(again.actions).includes("connection-refused"), JSON.stringify(again.actions));
+    assert.equal(passiveOff.state, "OpenSent", "the peer's connection taken, our OPEN sent");
+    const damped = newPeer();
+    const c2 = up(damped, 100 * S);
+    damped.data(c2, encodeMessage({ type: 3, code: 6, subcode: 4, data: new Uint8Array(0) }), 100 * S + 1);
+    const refused = damped.incoming(100 * S + 1);
+    assert.ok(types(refused.actions).includes("connection-refused"));
   });
 
   test("graceful restart receiver: stale on TCP loss, refreshed, swept after End-of-RIB", () => {
