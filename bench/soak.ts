@@ -8,9 +8,9 @@
 //   npx tsc -p . --outDir dist-bench && flock /tmp/evpn-lab.lock node dist-bench/bench/soak.js [--minutes 30]
 // --minutes (30), --warmup-minutes (5), --net N (loopback 127.0.N.0/24, 61), --out FILE (the
 // samples and the result as JSON; default soak-<date>.json in the work directory, kept with
-// the daemon's log).
-import { mkdtempSync } from "node:fs";
-import { writeFileSync } from "node:fs";
+// the daemon's log), --reload-seconds (60) and --flap-seconds (120): shorter ones compress hours
+// of reloads and flaps into the run (with --damping off, or the daemon's idle hold outgrows them).
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,21 +22,32 @@ const { values } = parseArgs({
     "warmup-minutes": { type: "string", default: "5" },
     net: { type: "string", default: "61" },
     out: { type: "string" },
+    "reload-seconds": { type: "string", default: "60" },
+    "flap-seconds": { type: "string", default: "120" },
+    damping: { type: "string", default: "on" },
   },
 });
 const minutes = Number(values.minutes);
 const warmup = Number(values["warmup-minutes"]);
+const reloadEvery = Number(values["reload-seconds"]);
+const flapEvery = Number(values["flap-seconds"]);
 if (!(minutes > 0) || !(warmup >= 0) || warmup >= minutes) throw new Error("--minutes > --warmup-minutes >= 0");
+// A flap takes the daemon's 2 s idle hold and the initial table.
+if (!(reloadEvery >= 1) || !(flapEvery >= 5)) throw new Error("--reload-seconds >= 1, --flap-seconds >= 5");
+if (values.damping !== "on" && values.damping !== "off") throw new Error("--damping on|off");
 const workDir = mkdtempSync(join(tmpdir(), "evpn-proxy-soak-"));
 const out = values.out ?? join(workDir, `soak-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+// Checked before the run: the result is written after it.
+if (statSync(out, { throwIfNoEntry: false })?.isDirectory()) throw new Error(`--out ${out}: a directory, not a file`);
 const stamp = () => new Date().toISOString().slice(11, 19);
 
 const options = {
   seconds: minutes * 60,
   net: Number(values.net),
   workDir,
-  reloadEverySeconds: 60,
-  flapEverySeconds: 120,
+  reloadEverySeconds: reloadEvery,
+  flapEverySeconds: flapEvery,
+  ...(values.damping === "off" ? { damping: false as const } : {}),
   flapOffsetSeconds: 30,
   sampleEverySeconds: 10,
   gcEverySeconds: 30,

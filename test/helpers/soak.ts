@@ -47,6 +47,8 @@ export interface SoakOptions {
   workDir: string;
   reloadEverySeconds: number;
   flapEverySeconds: number;
+  /** Peer oscillation damping of the daemon's neighbour (RFC 4271 §8.1.1): the default when absent. */
+  damping?: false;
   /** The first flap comes this long after the start (between two reloads). */
   flapOffsetSeconds: number;
   sampleEverySeconds: number;
@@ -216,6 +218,7 @@ management:
 state-save-seconds: 5
 `,
       join(o.workDir, "state"),
+      o.damping === false ? "    damping: false\n" : "",
     );
   writeFileSync(file, config(false, true));
 
