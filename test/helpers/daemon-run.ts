@@ -74,6 +74,26 @@ export async function freePort(address: string): Promise<number> {
   return port;
 }
 
+// Daemons still running when this process ends are killed, also when it is ended by a signal
+// (a bench interrupted, a test file timed out): none is left behind holding ports or sockets.
+const running = new Set<ChildProcess>();
+let reaper = false;
+function reapOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (reaper) return;
+  reaper = true;
+  const reap = () => {
+    for (const c of running) c.kill("SIGKILL");
+  };
+  process.once("exit", reap);
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.once(sig, () => {
+      reap();
+      process.kill(process.pid, sig);
+    });
+}
+
 /**
  * `evpn-proxy run --config file`; `via` runs it through a wrapper instead (node flags, script and
  * its arguments, e.g. ["--expose-gc", "bench/proxy-gc.js", OUT]).
@@ -85,6 +105,7 @@ export function start(
   const child = spawn(process.execPath, [...NODE_FLAGS, ...via, "run", "--config", file], {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  reapOnExit(child);
   const out: string[] = [];
   child.stdout!.on("data", (b: Buffer) => out.push(b.toString()));
   child.stderr!.on("data", (b: Buffer) => out.push(b.toString()));
