@@ -80,6 +80,8 @@ console.log(`\nslopes after the ${warmup}-minute warm-up (least squares):`);
 line("RSS", r.fits.rss, "MiB");
 line("V8 heap used (/metrics, no GC forced)", r.fits.heapUsed, "MiB");
 line("live: heap + array buffers after GC", r.fits.live, "MiB");
+line("  of it V8 code and bytecode", r.fits.code, "MiB");
+line("  of it the rest (the daemon's data)", r.fits.data, "MiB");
 line("RSS right after that GC", r.fits.liveRss, "MiB");
 line("open descriptors", r.fits.fds, "fds");
 const eor = r.sessions.filter((s) => s.n > 1).map((s) => (s.eorAt ?? NaN) - s.flapAt);

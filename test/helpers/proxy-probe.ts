@@ -17,6 +17,8 @@ export interface ProxyProbe {
   heapUsed: number;
   external: number;
   arrayBuffers: number;
+  /** V8's code statistics (bytes, metadata included): compiled code, and bytecode. */
+  code: { compiled: number; bytecode: number };
   eld: EventLoopDelay;
 }
 

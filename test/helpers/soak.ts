@@ -97,6 +97,8 @@ export interface GcSample {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** V8's compiled code and bytecode, metadata included (in heapUsed). */
+  code: { compiled: number; bytecode: number };
   eld: EventLoopDelay;
 }
 
@@ -123,6 +125,10 @@ export interface SoakResult {
     rss: Fit;
     heapUsed: Fit;
     live: Fit;
+    /** Compiled code and bytecode with their metadata, after GC (in live). */
+    code: Fit;
+    /** Live memory less that code: the daemon's own data. */
+    data: Fit;
     liveRss: Fit;
     fds: Fit;
   };
@@ -346,7 +352,8 @@ state-save-seconds: 5
         await takeGc();
         const g = gc[gc.length - 1]!;
         say(
-          `${g.t.toFixed(0)} s: after GC heap ${(g.heapUsed / MIB).toFixed(2)} MiB, RSS ${(g.rss / MIB).toFixed(1)} MiB`,
+          `${g.t.toFixed(0)} s: after GC heap ${(g.heapUsed / MIB).toFixed(2)} MiB (code and bytecode ` +
+            `${((g.code.compiled + g.code.bytecode) / MIB).toFixed(2)}), RSS ${(g.rss / MIB).toFixed(1)} MiB`,
         );
       }
       if (t >= nextReload) {
@@ -414,6 +421,8 @@ state-save-seconds: 5
         rss: fitOf(warm, (s) => s.rss),
         heapUsed: fitOf(warm, (s) => s.heapUsed),
         live: fitOf(warmGc, (s) => s.heapUsed + s.arrayBuffers),
+        code: fitOf(warmGc, (s) => s.code.compiled + s.code.bytecode),
+        data: fitOf(warmGc, (s) => s.heapUsed + s.arrayBuffers - s.code.compiled - s.code.bytecode),
         liveRss: fitOf(warmGc, (s) => s.rss),
         fds: fitOf(warm, (s) => s.fds, 1),
       },
