@@ -374,8 +374,9 @@ state-save-seconds: 5
     }
 
     // ---- the end: churn stops, all but the stable hosts age out ----
+    // A bounced MAC frozen in the last seconds is released freezeSeconds later and then ages.
     churn = false;
-    await sleep((o.ageingSeconds + 5) * 1000 + 1000 * Math.max(0, o.moveAfterSeconds));
+    await sleep((o.freezeSeconds + o.ageingSeconds + 5) * 1000 + 1000 * Math.max(0, o.moveAfterSeconds));
     const last = await takeSample();
     await takeGc();
     // A descriptor open for a moment (a state save in progress) is not growth: the least of five
